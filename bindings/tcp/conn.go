@@ -1,0 +1,262 @@
+package tcp
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+)
+
+const (
+	// writeWindow is how many bytes the binding accepts for writing before
+	// the socket has taken them: the bound on what it holds per connection.
+	writeWindow = 64 << 10
+	// Read buffers start small, because most connections are idle or
+	// exchange small messages, and double while reads fill them.
+	minReadBuffer = 2 << 10
+	maxReadBuffer = 64 << 10
+)
+
+// conn pumps bytes between a socket and the binding's stream endpoint.
+// Everything but the reader and writer goroutines runs on the endpoint's
+// Executor.
+type conn struct {
+	s   *engine.Stream
+	nc  *net.TCPConn
+	log *slog.Logger
+
+	// readable mirrors the endpoint's credit for the reader goroutine: it
+	// reads no more than the peer accepts. wake is signalled when it grows
+	// or the connection stops reading.
+	readable    atomic.Int64
+	wake        chan struct{}
+	stopReading atomic.Bool
+
+	wmu          sync.Mutex
+	pending      net.Buffers
+	pendingBytes int
+	writing      bool // a writer goroutine is running
+	endWrite     bool // half-close once pending is written
+	writeFailed  bool
+
+	closed   bool // socket closed (executor)
+	onClosed func()
+}
+
+func newConn(log *slog.Logger) *conn {
+	return &conn{log: log, wake: make(chan struct{}, 1)}
+}
+
+// attach binds an accepted or dialed socket and starts reading.
+func (c *conn) attach(nc *net.TCPConn) {
+	c.nc = nc
+	go c.readLoop()
+}
+
+// Receive handles frames from the peer endpoint.
+func (c *conn) Receive(s *engine.Stream, f *engine.Frame) {
+	switch f.Type {
+	case engine.BeginFrame:
+		s.Window(writeWindow)
+	case engine.DataFrame:
+		c.write(f.Payload)
+	case engine.EndFrame:
+		c.endWriting()
+	case engine.AbortFrame:
+		c.abort()
+	case engine.WindowFrame:
+		c.readable.Add(int64(f.Credit))
+		c.signal()
+	case engine.ResetFrame:
+		c.stopRead()
+	}
+	c.closeIfDone()
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// readLoop reads within the peer's window and posts each read as Data.
+func (c *conn) readLoop() {
+	buf := make([]byte, minReadBuffer)
+	small := 0
+	for {
+		avail := c.readable.Load()
+		for avail <= 0 {
+			<-c.wake
+			if c.stopReading.Load() {
+				return
+			}
+			avail = c.readable.Load()
+		}
+		if c.stopReading.Load() {
+			return
+		}
+		n, err := c.nc.Read(buf[:min(int64(len(buf)), avail)])
+		if n > 0 {
+			c.readable.Add(-int64(n))
+			data := make([]byte, n)
+			copy(data, buf[:n])
+			c.s.Execute(func() { c.s.Data(engine.FlagsComplete, data, nil) })
+			switch {
+			case n == len(buf) && len(buf) < maxReadBuffer:
+				buf, small = make([]byte, 2*len(buf)), 0
+			case n < len(buf)/8 && len(buf) > minReadBuffer:
+				if small++; small > 8 {
+					buf, small = make([]byte, minReadBuffer), 0
+				}
+			}
+		}
+		if err != nil {
+			if c.stopReading.Load() {
+				return
+			}
+			if errors.Is(err, io.EOF) {
+				c.s.Execute(func() {
+					c.s.End(nil)
+					c.closeIfDone()
+				})
+			} else {
+				c.s.Execute(func() { c.fail("read", err) })
+			}
+			return
+		}
+	}
+}
+
+// write queues payload for the writer goroutine, starting one if needed.
+func (c *conn) write(payload []byte) {
+	c.wmu.Lock()
+	if c.writeFailed || c.endWrite {
+		c.wmu.Unlock()
+		return
+	}
+	c.pending = append(c.pending, payload)
+	c.pendingBytes += len(payload)
+	start := !c.writing
+	c.writing = true
+	c.wmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+func (c *conn) endWriting() {
+	c.wmu.Lock()
+	c.endWrite = true
+	start := !c.writing && !c.writeFailed
+	c.writing = c.writing || start
+	c.wmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes everything queued with writev, credits the peer for
+// what was written, and exits when the queue is empty.
+func (c *conn) writeLoop() {
+	for {
+		c.wmu.Lock()
+		bufs, n := c.pending, c.pendingBytes
+		c.pending, c.pendingBytes = nil, 0
+		if len(bufs) == 0 {
+			c.writing = false
+			half := c.endWrite
+			c.wmu.Unlock()
+			if half {
+				err := c.nc.CloseWrite()
+				c.s.Execute(func() {
+					if err != nil && !c.closed {
+						c.log.Debug("half-close failed", "error", err)
+					}
+					c.closeIfDone()
+				})
+			}
+			return
+		}
+		c.wmu.Unlock()
+		if _, err := bufs.WriteTo(c.nc); err != nil {
+			c.wmu.Lock()
+			c.writeFailed, c.writing, c.pending = true, false, nil
+			c.wmu.Unlock()
+			c.s.Execute(func() { c.fail("write", err) })
+			return
+		}
+		c.s.Execute(func() { c.s.Window(n) })
+	}
+}
+
+func (c *conn) writerIdle() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return !c.writing
+}
+
+func (c *conn) stopRead() {
+	if c.stopReading.Swap(true) {
+		return
+	}
+	c.signal()
+	if c.nc != nil {
+		c.nc.SetReadDeadline(time.Now()) // unblock a pending Read
+	}
+}
+
+// fail ends the stream after a socket error.
+func (c *conn) fail(op string, err error) {
+	if c.closed {
+		return
+	}
+	if !isClosedError(err) {
+		c.log.Debug("connection "+op+" failed", "error", err)
+	}
+	c.s.Terminate(nil)
+	c.abort()
+}
+
+// abort closes the socket at once, with a TCP reset.
+func (c *conn) abort() {
+	c.stopRead()
+	if c.nc != nil && !c.closed {
+		c.nc.SetLinger(0)
+	}
+	c.close()
+}
+
+// closeIfDone closes the socket once both directions of the stream are
+// closed and nothing is left to write.
+func (c *conn) closeIfDone() {
+	if !c.closed && c.s != nil && c.s.Closed() && c.writerIdle() {
+		c.stopRead()
+		c.close()
+	}
+}
+
+func (c *conn) close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.s.Terminate(nil)
+	if c.nc != nil {
+		c.nc.Close()
+	}
+	if c.onClosed != nil {
+		c.onClosed()
+	}
+}
+
+func isClosedError(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, errConnReset)
+}

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+)
+
+// Metrics holds the engine's named values: per-binding stream counters
+// kept by the engine, and gauges and counters that bindings register (a
+// cache's memory use, for example). Exporters read them with Each.
+type Metrics struct {
+	mu     sync.RWMutex
+	values map[metricKey]func() int64
+}
+
+type metricKey struct{ name, binding string }
+
+// Metric is one value read by Each.
+type Metric struct {
+	// Name is the metric name, such as stream.opens.sent.
+	Name string
+	// Binding is the qualified name of the binding it belongs to.
+	Binding string
+	Value   int64
+}
+
+func newMetrics() *Metrics { return &Metrics{values: map[metricKey]func() int64{}} }
+
+// Register adds a metric read through fn; a second registration under the
+// same name and binding replaces the first.
+func (m *Metrics) Register(name, binding string, fn func() int64) {
+	m.mu.Lock()
+	m.values[metricKey{name, binding}] = fn
+	m.mu.Unlock()
+}
+
+// Each reads every metric, sorted by binding then name.
+func (m *Metrics) Each() []Metric {
+	m.mu.RLock()
+	out := make([]Metric, 0, len(m.values))
+	for k, fn := range m.values {
+		out = append(out, Metric{Name: k.name, Binding: k.binding, Value: fn()})
+	}
+	m.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Metric) int {
+		if a.Binding != b.Binding {
+			if a.Binding < b.Binding {
+				return -1
+			}
+			return 1
+		}
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Value returns one metric's current value.
+func (m *Metrics) Value(name, binding string) (int64, bool) {
+	m.mu.RLock()
+	fn, ok := m.values[metricKey{name, binding}]
+	m.mu.RUnlock()
+	if !ok {
+		return 0, false
+	}
+	return fn(), true
+}
+
+func (e *Engine) registerMetrics() {
+	for _, rt := range e.order {
+		s := &rt.stats
+		m := e.metrics
+		m.Register("stream.opens.sent", rt.qname, s.opensSent.Load)
+		m.Register("stream.opens.received", rt.qname, s.opensReceived.Load)
+		m.Register("stream.data.sent", rt.qname, s.dataSent.Load)
+		m.Register("stream.data.received", rt.qname, s.dataReceived.Load)
+		m.Register("stream.errors", rt.qname, s.errors.Load)
+	}
+	e.metrics.Register("stream.active", "", func() int64 { return int64(e.streams.count()) })
+}
+
+func defaultLogger() *slog.Logger { return slog.Default() }

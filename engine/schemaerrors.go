@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// schemaErrors turns a validation failure into one ConfigError per leaf
+// problem, phrased for someone editing YAML rather than JSON Schema.
+func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
+	ve, ok := verr.(*jsonschema.ValidationError)
+	if !ok {
+		return ConfigErrors{{Pos: Position{File: d.file}, Msg: verr.Error()}}
+	}
+	var resources map[string]any
+	var errs ConfigErrors
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range preferredCauses(e) {
+				walk(c)
+			}
+			return
+		}
+		loc := e.InstanceLocation
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			if resources == nil {
+				resources = r.schemaResources()
+			}
+			allowed := allowedProperties(resources, e.SchemaURL)
+			for _, p := range k.Properties {
+				msg := fmt.Sprintf("unknown key %q", p)
+				if s := suggest(p, allowed); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				} else if len(allowed) > 0 {
+					msg += fmt.Sprintf(" (expected one of: %s)", strings.Join(allowed, ", "))
+				}
+				errs = append(errs, &ConfigError{Pos: d.keyPosition(appendToken(loc, p)), Msg: msg})
+			}
+		case *kind.FalseSchema:
+			errs = append(errs, &ConfigError{Pos: d.keyPosition(loc), Msg: "not allowed here"})
+		case *kind.Required:
+			for _, p := range k.Missing {
+				errs = append(errs, &ConfigError{Pos: d.position(loc), Msg: fmt.Sprintf("missing required key %q", p)})
+			}
+		case *kind.Type:
+			errs = append(errs, &ConfigError{Pos: d.position(loc),
+				Msg: fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)})
+		case *kind.Enum:
+			want := make([]string, len(k.Want))
+			for i, w := range k.Want {
+				want[i] = fmt.Sprintf("%v", w)
+			}
+			what := "value"
+			if n := len(loc); n > 0 && loc[n-1] == "type" {
+				what = "type"
+			}
+			errs = append(errs, &ConfigError{Pos: d.position(loc),
+				Msg: fmt.Sprintf("unknown %s %v: expected one of %s", what, display(k.Got), strings.Join(want, ", "))})
+		case *kind.Const:
+			errs = append(errs, &ConfigError{Pos: d.position(loc),
+				Msg: fmt.Sprintf("expected %v, got %v", display(k.Want), display(k.Got))})
+		default:
+			errs = append(errs, &ConfigError{Pos: d.position(loc), Msg: e.ErrorKind.LocalizedString(printer)})
+		}
+	}
+	walk(ve)
+	return errs
+}
+
+// preferredCauses picks which nested failures to report. For oneOf and
+// anyOf every alternative fails; the one that got furthest into the value
+// explains the mistake best, so only its causes are kept.
+func preferredCauses(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	switch e.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf:
+	default:
+		return e.Causes
+	}
+	best, bestDepth := e.Causes[:1], -1
+	for _, c := range e.Causes {
+		if d := deepest(c); d > bestDepth {
+			best, bestDepth = []*jsonschema.ValidationError{c}, d
+		}
+	}
+	return best
+}
+
+func deepest(e *jsonschema.ValidationError) int {
+	d := len(e.InstanceLocation)
+	if _, ok := e.ErrorKind.(*kind.Type); ok {
+		d-- // a wrong type means the alternative did not fit at all
+	}
+	for _, c := range e.Causes {
+		if cd := deepest(c); cd > d {
+			d = cd
+		}
+	}
+	return d
+}
+
+func display(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// schemaResources indexes the composed schema's resources by $id.
+func (r *Registry) schemaResources() map[string]any {
+	src, err := r.Schema()
+	if err != nil {
+		return map[string]any{}
+	}
+	var root any
+	if json.Unmarshal(src, &root) != nil {
+		return map[string]any{}
+	}
+	out := map[string]any{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch c := v.(type) {
+		case map[string]any:
+			if id, ok := c["$id"].(string); ok {
+				out[id] = c
+			}
+			for _, child := range c {
+				walk(child)
+			}
+		case []any:
+			for _, child := range c {
+				walk(child)
+			}
+		}
+	}
+	walk(root)
+	return out
+}
+
+// allowedProperties finds the `properties` beside the additionalProperties
+// keyword that failed, to tell the user what was expected.
+func allowedProperties(resources map[string]any, schemaURL string) []string {
+	base, ptr, _ := strings.Cut(schemaURL, "#")
+	tokens := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	if len(tokens) == 0 || tokens[len(tokens)-1] != "additionalProperties" {
+		return nil
+	}
+	v, ok := resources[base]
+	if !ok {
+		return nil
+	}
+	for _, t := range tokens[:len(tokens)-1] {
+		t = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		next, ok := lookup(v, t)
+		if !ok {
+			return nil
+		}
+		v = next
+	}
+	props, _ := lookup(v, "properties")
+	m, _ := props.(map[string]any)
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// suggest returns the allowed name closest to a misspelt one, if close.
+func suggest(got string, allowed []string) string {
+	best, bestDist := "", len(got)/2+1
+	for _, a := range allowed {
+		if d := editDistance(got, a); d < bestDist {
+			best, bestDist = a, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
