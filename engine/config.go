@@ -2,8 +2,8 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
