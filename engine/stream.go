@@ -133,8 +133,8 @@ func (s *Stream) Challenge(ext any) { s.Send(Frame{Type: ChallengeFrame, Ext: ex
 // Terminate aborts the outbound direction and resets the inbound one, each
 // only if still open: the usual way out of a stream on an error.
 func (s *Stream) Terminate(ext any) {
-	s.Reset(ext)
 	s.Abort(ext)
+	s.Reset(ext)
 }
 
 // Send sends one frame to the peer. Frames on a direction that is already

@@ -55,3 +55,9 @@ func joinHostPort(host string, port int) string {
 	}
 	return host + ":" + strconv.Itoa(port)
 }
+
+// Extensions names the proxy extension types for spec scripts
+// (`proxy:begin {...}`).
+var Extensions = map[string]func() any{
+	"begin": func() any { return new(BeginEx) },
+}
