@@ -30,12 +30,13 @@ type transport struct {
 	blocking bool
 	ready    chan struct{} // wakes a blocked Read (capacity 1)
 
-	out      [][]byte // ciphertext written, not yet sent
-	outLen   int
-	written  int64 // ciphertext bytes written in all
-	notify   func()
-	local    net.Addr
-	remote   net.Addr
+	out     [][]byte // ciphertext written, not yet sent
+	outLen  int
+	written int64 // ciphertext bytes written in all
+	notify  func()
+	owner   *serverConn // the server connection, for GetConfigForClient
+	local   net.Addr
+	remote  net.Addr
 }
 
 func newTransport(local, remote net.Addr, notify func()) *transport {
