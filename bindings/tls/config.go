@@ -35,6 +35,9 @@ func loadMaterial(bc *engine.BindingContext, opts *Options) (*material, error) {
 	v := bc.Vault()
 	m := &material{}
 	wildcard := len(opts.Keys) == 0 && len(opts.Trust) == 0 && len(opts.Signers) == 0
+	if v == nil && bc.Config.Vault != "" {
+		return nil, engine.FieldErrorf("vault", "vault %s did not load", vaultName(bc))
+	}
 	if v == nil {
 		switch {
 		case len(opts.Keys) > 0:

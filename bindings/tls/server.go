@@ -33,6 +33,9 @@ const unsupportedProtocol = "sluice-no-common-protocol"
 
 func newServer(bc *engine.BindingContext, opts *Options, routes []route) (*server, error) {
 	if bc.Vault() == nil {
+		if bc.Config.Vault != "" {
+			return nil, engine.FieldErrorf("vault", "vault %s did not load", vaultName(bc))
+		}
 		return nil, engine.FieldErrorf("vault", "a tls server needs a vault for its keys")
 	}
 	if len(opts.Keys) > 0 && len(opts.Signers) > 0 {
