@@ -102,6 +102,9 @@ func (b *BindingConfig) errorAt(path string, err error) *ConfigError {
 	if b.doc == nil {
 		return &ConfigError{Pos: Position{Path: displayPath(tokens)}, Msg: err.Error()}
 	}
+	if path == "" {
+		return &ConfigError{Pos: b.doc.keyPosition(tokens), Msg: err.Error()}
+	}
 	return &ConfigError{Pos: b.doc.position(tokens), Msg: err.Error()}
 }
 

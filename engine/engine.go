@@ -364,8 +364,9 @@ func (t *streamTable) count() int {
 	return t.n
 }
 
-// terminateAll aborts and resets both endpoints of every live stream, each
-// on its own Executor.
+// terminateAll ends every live stream: each endpoint receives an Abort for
+// its inbound direction and a Reset for its outbound one, as if its peer
+// had sent them, so that both bindings release what they hold.
 func (t *streamTable) terminateAll() {
 	t.mu.Lock()
 	var live []*streamPair
@@ -375,7 +376,7 @@ func (t *streamTable) terminateAll() {
 	t.mu.Unlock()
 	for _, p := range live {
 		o, tg := &p.origin, &p.target
-		o.Execute(func() { o.Terminate(nil) })
-		tg.Execute(func() { tg.Terminate(nil) })
+		o.Execute(o.closeByEngine)
+		tg.Execute(tg.closeByEngine)
 	}
 }

@@ -25,6 +25,11 @@ func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
 	var errs ConfigErrors
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
+		if k, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+			errs = append(errs, &ConfigError{Pos: d.findKey(k.Property),
+				Msg: fmt.Sprintf("invalid name %q: a name starts with a letter, then letters, digits, '.', '_' or '-'", k.Property)})
+			return
+		}
 		if len(e.Causes) > 0 {
 			for _, c := range preferredCauses(e) {
 				walk(c)
@@ -51,7 +56,7 @@ func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
 			errs = append(errs, &ConfigError{Pos: d.keyPosition(loc), Msg: "not allowed here"})
 		case *kind.Required:
 			for _, p := range k.Missing {
-				errs = append(errs, &ConfigError{Pos: d.position(loc), Msg: fmt.Sprintf("missing required key %q", p)})
+				errs = append(errs, &ConfigError{Pos: d.keyPosition(loc), Msg: fmt.Sprintf("missing required key %q", p)})
 			}
 		case *kind.Type:
 			errs = append(errs, &ConfigError{Pos: d.position(loc),
@@ -147,19 +152,19 @@ func (r *Registry) schemaResources() map[string]any {
 	return out
 }
 
-// allowedProperties finds the `properties` beside the additionalProperties
-// keyword that failed, to tell the user what was expected.
+// allowedProperties finds the `properties` of the schema whose
+// additionalProperties failed, to tell the user what was expected.
 func allowedProperties(resources map[string]any, schemaURL string) []string {
 	base, ptr, _ := strings.Cut(schemaURL, "#")
-	tokens := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
-	if len(tokens) == 0 || tokens[len(tokens)-1] != "additionalProperties" {
-		return nil
-	}
 	v, ok := resources[base]
 	if !ok {
 		return nil
 	}
-	for _, t := range tokens[:len(tokens)-1] {
+	var tokens []string
+	if ptr = strings.TrimPrefix(ptr, "/"); ptr != "" {
+		tokens = strings.Split(ptr, "/")
+	}
+	for _, t := range tokens {
 		t = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
 		next, ok := lookup(v, t)
 		if !ok {

@@ -238,6 +238,17 @@ func (s *Stream) deliver(f *Frame) {
 	}
 }
 
+// closeByEngine delivers to the endpoint an Abort and a Reset for the
+// directions still open, on the engine's behalf.
+func (s *Stream) closeByEngine() {
+	if s.in != dirClosed {
+		s.deliver(&Frame{Type: AbortFrame})
+	}
+	if s.out != dirClosed {
+		s.deliver(&Frame{Type: ResetFrame})
+	}
+}
+
 // finish releases the endpoint once both of its directions are closed.
 func (s *Stream) finish() {
 	if s.released {

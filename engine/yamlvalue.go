@@ -62,6 +62,25 @@ func (d *document) keyPosition(tokens []string) Position {
 	return d.position(tokens)
 }
 
+// findKey locates a mapping key by name alone, for errors that do not say
+// where the key is; it falls back to the file.
+func (d *document) findKey(name string) Position {
+	var found []string
+	for k := range d.keys {
+		tokens := strings.Split(k, "\x00")
+		if tokens[len(tokens)-1] == name {
+			if found != nil {
+				return Position{File: d.file, Path: name}
+			}
+			found = tokens
+		}
+	}
+	if found == nil {
+		return Position{File: d.file, Path: name}
+	}
+	return d.keyPosition(found)
+}
+
 func (d *document) errorf(tokens []string, format string, args ...any) {
 	d.errs = append(d.errs, &ConfigError{Pos: d.position(tokens), Msg: fmt.Sprintf(format, args...)})
 }

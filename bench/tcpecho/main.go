@@ -1,0 +1,238 @@
+// Command tcpecho measures tcp echo through sluice (tcp server -> echo)
+// against a plain Go echo server, in the same run, alternating between
+// them, and writes the ratios to docs/benchmarks.md.
+//
+//	go run ./bench/tcpecho -sluice bin/sluice [-conns 64] [-duration 5s] [-runs 3]
+//
+// Throughput: each connection writes 16 KiB blocks and reads them back,
+// keeping up to 256 KiB in flight, for the duration. Latency: each
+// connection sends a 64-byte message and waits for it, in a loop; the
+// round trips of all connections make the distribution.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicehq/sluice/bench/internal/report"
+)
+
+func main() {
+	serve := flag.String("serve", "", "internal: run the plain Go echo server on this address")
+	bin := flag.String("sluice", "bin/sluice", "sluice binary")
+	conns := flag.Int("conns", 64, "concurrent connections")
+	duration := flag.Duration("duration", 5*time.Second, "duration of each measurement")
+	runs := flag.Int("runs", 3, "measurements of each server, alternating")
+	out := flag.String("out", "docs/benchmarks.md", "report file")
+	flag.Parse()
+	if *serve != "" {
+		serveEcho(*serve)
+		return
+	}
+
+	refAddr, sluiceAddr := freeAddr(), freeAddr()
+	self, _ := os.Executable()
+	ref := startProcess(self, nil, "-serve", refAddr)
+	defer stop(ref)
+	_, port, _ := net.SplitHostPort(sluiceAddr)
+	sl := startProcess(*bin, []string{"TCP_ECHO_PORT=" + port}, "start", "-c", "examples/tcp.echo/zilla.yaml")
+	defer stop(sl)
+	waitListening(refAddr)
+	waitListening(sluiceAddr)
+
+	var refTput, slTput, refP50, slP50, refP99, slP99 []float64
+	for i := 0; i < *runs; i++ {
+		refTput = append(refTput, throughput(refAddr, *conns, *duration))
+		slTput = append(slTput, throughput(sluiceAddr, *conns, *duration))
+		p50, p99 := latency(refAddr, *conns, *duration)
+		refP50, refP99 = append(refP50, p50), append(refP99, p99)
+		p50, p99 = latency(sluiceAddr, *conns, *duration)
+		slP50, slP99 = append(slP50, p50), append(slP99, p99)
+		log.Printf("run %d: throughput ref %.0f MiB/s sluice %.0f MiB/s; p99 ref %.0fµs sluice %.0fµs",
+			i+1, refTput[i], slTput[i], refP99[i], slP99[i])
+	}
+	ratio := report.Median(slTput) / report.Median(refTput)
+	verdict := "meets"
+	if ratio < 0.8 {
+		verdict = "below"
+	}
+	body := fmt.Sprintf(`## tcp echo
+
+tcp server -> echo through sluice, against a plain Go echo server (a goroutine and io.Copy per connection), %d connections, %d alternating runs of %v each; median (spread = (max-min)/median).
+
+| measure | sluice | plain Go | ratio |
+| --- | --- | --- | --- |
+| throughput, MiB/s (16 KiB blocks, 256 KiB in flight per connection) | %.0f (%.0f%%) | %.0f (%.0f%%) | **%.2f** |
+| round trip p50, µs (64-byte messages) | %.0f | %.0f | %.2f |
+| round trip p99, µs | %.0f | %.0f | %.2f |
+
+Target: throughput at least 0.8 of the plain server's: %s (%.2f).
+
+Machine: %s. Date: %s. Command: `+"`go run ./bench/tcpecho -sluice bin/sluice -conns %d -duration %v -runs %d`"+` (part of `+"`make bench`"+`).
+`, *conns, *runs, *duration,
+		report.Median(slTput), 100*report.Spread(slTput), report.Median(refTput), 100*report.Spread(refTput), ratio,
+		report.Median(slP50), report.Median(refP50), report.Median(slP50)/report.Median(refP50),
+		report.Median(slP99), report.Median(refP99), report.Median(slP99)/report.Median(refP99),
+		verdict, ratio, report.Machine(), report.Date(), *conns, *duration, *runs)
+	if err := report.WriteSection(*out, "tcp.echo", body); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(body)
+}
+
+func serveEcho(addr string) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() {
+			io.Copy(c, c)
+			c.Close()
+		}()
+	}
+}
+
+// throughput returns MiB/s echoed by all connections together.
+func throughput(addr string, conns int, d time.Duration) float64 {
+	const block, inflight = 16 << 10, 256 << 10
+	var total atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			sem := make(chan struct{}, inflight/block)
+			go func() {
+				buf := make([]byte, block)
+				for ctx.Err() == nil {
+					sem <- struct{}{}
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			}()
+			buf := make([]byte, block)
+			got := 0
+			for ctx.Err() == nil {
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				n, err := c.Read(buf)
+				total.Add(int64(n))
+				got += n
+				for got >= block {
+					got -= block
+					<-sem
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(total.Load()) / (1 << 20) / time.Since(start).Seconds()
+}
+
+// latency returns p50 and p99 round trips in microseconds.
+func latency(addr string, conns int, d time.Duration) (float64, float64) {
+	var mu sync.Mutex
+	var all []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			msg, buf := make([]byte, 64), make([]byte, 64)
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				c.Write(msg)
+				if _, err := io.ReadFull(c, buf); err != nil {
+					break
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(all)
+	us := func(p float64) float64 { return float64(report.Percentile(all, p)) / float64(time.Microsecond) }
+	return us(50), us(99)
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startProcess(path string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	logFile, _ := os.CreateTemp("", filepath.Base(path)+"-*.log")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		log.Fatalf("start %s: %v", path, err)
+	}
+	return cmd
+}
+
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+	}
+}
+
+func waitListening(addr string) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log.Fatalf("nothing listens on %s", addr)
+}
+
