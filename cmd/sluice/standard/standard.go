@@ -7,4 +7,8 @@ import (
 	// bindings
 	_ "github.com/sluicehq/sluice/bindings/echo"
 	_ "github.com/sluicehq/sluice/bindings/tcp"
+	_ "github.com/sluicehq/sluice/bindings/tls"
+
+	// vaults
+	_ "github.com/sluicehq/sluice/vaults/filesystem"
 )
