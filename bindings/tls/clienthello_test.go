@@ -60,11 +60,11 @@ func TestParseClientHello(t *testing.T) {
 
 func TestParseClientHelloRejects(t *testing.T) {
 	for name, data := range map[string][]byte{
-		"plain text":     []byte("GET / HTTP/1.1\r\n\r\n"),
-		"alert record":   {21, 3, 3, 0, 2, 2, 40},
-		"server hello":   append([]byte{22, 3, 3, 0, 4, 2}, 0, 0, 0),
-		"ssl2":           {0x80, 0x2e, 1, 3, 1},
-		"empty record":   {22, 3, 1, 0, 0},
+		"plain text":   []byte("GET / HTTP/1.1\r\n\r\n"),
+		"alert record": {21, 3, 3, 0, 2, 2, 40},
+		"server hello": append([]byte{22, 3, 3, 0, 4, 2}, 0, 0, 0),
+		"ssl2":         {0x80, 0x2e, 1, 3, 1},
+		"empty record": {22, 3, 1, 0, 0},
 		// A ClientHello whose declared length is shorter than its fields.
 		"truncated body": {22, 3, 1, 0, 8, 1, 0, 0, 4, 3, 3, 0, 0},
 	} {
