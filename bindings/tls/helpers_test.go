@@ -24,6 +24,7 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/specs/proxy"
+	"github.com/sluicehq/sluice/specs/spectest"
 )
 
 // pki is a test public key infrastructure made in memory: a CA, a server
@@ -210,6 +211,7 @@ func testRegistry(t testing.TB) *engine.Registry {
 		},
 	})
 	reg.RegisterBinding(probeType)
+	reg.RegisterBinding(spectest.TestType)
 	return reg
 }
 
