@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sluicehq/sluice/vaults/filesystem/internal/pkcs12"
+	"github.com/sluicehq/sluice/vaults/filesystem/internal/pfx"
 )
 
 var pemBegin = []byte("-----BEGIN ")
@@ -87,8 +87,8 @@ func parsePEMKey(block *pem.Block, password string) (crypto.PrivateKey, error) {
 		if password == "" {
 			return nil, errors.New("encrypted private key needs the store password")
 		}
-		key, err := pkcs12.DecryptPKCS8(block.Bytes, password)
-		if errors.Is(err, pkcs12.ErrDecryption) || errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		key, err := pfx.DecryptPKCS8(block.Bytes, password)
+		if errors.Is(err, pfx.ErrDecryption) || errors.Is(err, pfx.ErrIncorrectPassword) {
 			return nil, ErrWrongPassword
 		}
 		return key, err

@@ -4,15 +4,15 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sluicehq/sluice/vaults/filesystem/internal/pkcs12"
+	"github.com/sluicehq/sluice/vaults/filesystem/internal/pfx"
 )
 
-// loadPKCS12 decodes a PKCS#12 file: the vendored go-pkcs12 verifies the MAC
+// loadPKCS12 decodes a PKCS#12 file: package pfx verifies the MAC
 // and decrypts every bag; aliases come from the bags' friendlyName.
 func loadPKCS12(data []byte, password, base string) ([]*entry, error) {
-	bags, err := pkcs12.DecodeBags(data, password)
+	bags, err := pfx.DecodeBags(data, password)
 	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
+		if errors.Is(err, pfx.ErrIncorrectPassword) || errors.Is(err, pfx.ErrDecryption) {
 			return nil, ErrWrongPassword
 		}
 		if looksLikePEM(data) {
