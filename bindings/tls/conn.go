@@ -127,7 +127,7 @@ func (c *conn) flush() {
 	}
 	if c.endNet && c.tr.pending() == 0 && c.net.Opened() {
 		c.net.End(nil)
-		c.release()
+		c.releaseIfDone()
 	}
 }
 
@@ -243,30 +243,26 @@ func (c *conn) drain() {
 
 // terminate ends both streams at once.
 func (c *conn) terminate() {
-	if c.closed {
-		c.release()
-		return
+	if !c.closed {
+		c.closed = true
+		if c.net != nil {
+			c.net.Terminate(nil)
+		}
+		if c.app != nil {
+			c.app.Terminate(nil)
+		}
 	}
-	c.closed = true
-	if c.net != nil {
-		c.net.Terminate(nil)
+	if c.tr != nil {
+		c.tr.Close()
 	}
-	if c.app != nil {
-		c.app.Terminate(nil)
-	}
-	c.release()
 }
 
-// releaseIfDone lets go of the TLS state once both streams are over.
+// releaseIfDone lets go of the queued ciphertext once both streams are
+// over. Not before: the network may have ended while records it sent still
+// wait for the application's window.
 func (c *conn) releaseIfDone() {
 	if c.net != nil && c.net.Closed() && (c.app == nil || c.app.Closed()) {
 		c.closed = true
-		c.release()
-	}
-}
-
-func (c *conn) release() {
-	if c.net != nil && c.net.Closed() {
 		c.tr.Close()
 	}
 }

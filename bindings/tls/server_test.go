@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
 )
 
@@ -258,5 +259,98 @@ func TestServerLargeTransferKeepsOrder(t *testing.T) {
 		if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
 			t.Fatalf("after close: %q, %v", rest, err)
 		}
+	}
+}
+
+// sinkTotals reports how many bytes each sink stream received before its
+// End; sinks read slowly, 4 KiB every millisecond.
+var sinkTotals = make(chan int, 16)
+
+var sinkType = engine.BindingType{
+	Name:   "sink",
+	Kinds:  []engine.KindSpec{{Kind: engine.KindServer, Accepts: engine.ProtocolAny}},
+	Schema: []byte(`{"properties":{"options":false,"routes":false,"exit":false}}`),
+	New:    func(*engine.BindingContext) (engine.Binding, error) { return sink{}, nil },
+}
+
+type sink struct{}
+
+func (sink) Accept(*engine.Stream, *engine.Frame) (engine.Receiver, error) { return &sinkStream{}, nil }
+
+type sinkStream struct{ total int }
+
+func (ss *sinkStream) Receive(s *engine.Stream, f *engine.Frame) {
+	switch f.Type {
+	case engine.BeginFrame:
+		s.Begin(nil)
+		s.End(nil) // reply ended before the client's data is read
+		ss.grant(s)
+	case engine.DataFrame:
+		ss.total += len(f.Payload)
+	case engine.EndFrame:
+		sinkTotals <- ss.total
+	case engine.AbortFrame:
+		sinkTotals <- -1
+	}
+}
+
+func (ss *sinkStream) grant(s *engine.Stream) {
+	time.AfterFunc(time.Millisecond, func() {
+		s.Execute(func() {
+			if !s.InClosed() {
+				s.Window(4 << 10)
+				ss.grant(s)
+			}
+		})
+	})
+}
+
+// TestServerDeliversQueuedDataAfterNetworkEnds pins a bug where the records
+// queued for a slow application were dropped once the network had ended
+// both ways (the client's FIN after close_notify, the server's close_notify
+// after the application ended first).
+func TestServerDeliversQueuedDataAfterNetworkEnds(t *testing.T) {
+	p := newPKI(t)
+	reg := testRegistry(t)
+	reg.RegisterBinding(sinkType)
+	e := enginetest.Start(t, `
+name: test
+vaults:
+  server:
+    type: fake
+    options: { name: server }
+bindings:
+  net0:
+    type: tcp
+    kind: server
+    options: { host: 127.0.0.1, port: 0 }
+    exit: tls0
+  tls0:
+    type: tls
+    kind: server
+    vault: server
+    options: { keys: [localhost] }
+    exit: sink0
+  sink0: { type: sink, kind: server }
+`, enginetest.Options{Registry: reg})
+	raw, err := net.Dial("tcp", enginetest.Addr(t, e, "test:net0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	c := tls.Client(raw, p.clientConfig("localhost"))
+	msg := make([]byte, 256<<10)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseWrite()                  // close_notify
+	raw.(*net.TCPConn).CloseWrite() // FIN
+	select {
+	case got := <-sinkTotals:
+		if got != len(msg) {
+			t.Fatalf("application received %d bytes, want %d", got, len(msg))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("application stream did not end")
 	}
 }
