@@ -141,10 +141,28 @@ func TestOpenSSLClient(t *testing.T) {
 	}
 	t.Run("unsupported protocol", func(t *testing.T) {
 		out := sClient(t, addr, "not echoed", "-servername", "localhost", "-alpn", "h2", "-CAfile", ca)
-		if !strings.Contains(out, "no application protocol") || strings.Contains(out, "\nnot echoed") {
+		if !strings.Contains(out, "no application protocol") || strings.Contains(out, "not echoed") {
 			t.Fatalf("want the no_application_protocol alert:\n%s", out)
 		}
 	})
+}
+
+// TestOpenSSLMutualRequired runs the example with mutual: required: a
+// client without a certificate fails the handshake, one with the client
+// certificate is echoed.
+func TestOpenSSLMutualRequired(t *testing.T) {
+	dir, addr := example(t, "mutual: requested", "mutual: required")
+	tlsDir := filepath.Join(dir, "tls")
+	common := []string{"-servername", "localhost", "-alpn", "echo", "-CAfile", filepath.Join(tlsDir, "ca.pem")}
+	out := sClient(t, addr, "with certificate", append(common,
+		"-cert", filepath.Join(tlsDir, "client.pem"), "-key", filepath.Join(tlsDir, "client.key"))...)
+	if !strings.Contains(out, "with certificate") {
+		t.Fatalf("not echoed with a client certificate:\n%s", out)
+	}
+	out = sClient(t, addr, "without certificate", common...)
+	if strings.Contains(out, "without certificate") || !strings.Contains(out, "alert") {
+		t.Fatalf("want the handshake refused without a client certificate:\n%s", out)
+	}
 }
 
 func TestCurl(t *testing.T) {
