@@ -178,6 +178,9 @@ type BeginEx struct {
 // PartitionState describes one partition in a ReplyBeginEx.
 type PartitionState struct {
 	Partition int32
+	// Earliest is the earliest offset held (by Kafka, or by the cache for
+	// a cache reader) when the stream began.
+	Earliest int64
 	// Start is the offset the fetch starts at on this partition.
 	Start int64
 	// Latest is the partition's high watermark when the stream began:
@@ -190,6 +193,10 @@ type PartitionState struct {
 // fetches. A produce-only stream's reply Begin has no extension.
 type ReplyBeginEx struct {
 	Topic string
+	// Compacted is set when the topic's cleanup.policy includes compact:
+	// the latest record per key is its current value, and a tombstone
+	// deletes the key.
+	Compacted bool
 	// Partitions holds every partition of the topic, by partition id,
 	// with the start and latest offsets (http-kafka computes a
 	// collection ETag from the latest offsets).

@@ -1,0 +1,215 @@
+package kafka
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/engine"
+	kafkaspec "github.com/sluicehq/sluice/specs/kafka"
+)
+
+const (
+	// maxRecordBytes is the largest value a stream may produce: Kafka's
+	// default message.max.bytes, which is also franz-go's largest batch.
+	maxRecordBytes = 1_000_012
+	// produceWindow is the credit a produce stream holds: one record of
+	// the largest size and more. It is given back as records are
+	// acknowledged, so a stream never has more than this buffered or in
+	// flight.
+	produceWindow = 2 << 20
+)
+
+// produceSession is the produce side of a client stream: it assembles
+// records from Data fragments, hands them to franz-go, and acknowledges
+// each with an AckEx Flush, in the order they were sent.
+type produceSession struct {
+	st    *clientStream
+	kcl   *kgo.Client
+	err   *kafkaspec.ErrorEx // why there is no producer
+	topic string
+
+	// The record being assembled, from its FlagInit frame to its FlagFin.
+	rec       *kgo.Record
+	recSize   int
+	recErr    *kafkaspec.ErrorEx // set when the record is refused early
+	tombstone bool
+	open      bool
+
+	next    int64         // sequence of the next record
+	pending []*pendingAck // records produced and not yet acknowledged, in order
+}
+
+// pendingAck is a record waiting for its outcome.
+type pendingAck struct {
+	size int // bytes of credit to give back once acknowledged
+	done bool
+	ack  kafkaspec.AckEx
+}
+
+func newProduceSession(st *clientStream) *produceSession {
+	p := &produceSession{st: st, topic: st.begin.Topic}
+	kcl, err := st.c.cluster.producer(st.begin.Acks)
+	if err != nil {
+		p.err = errorEx(err)
+	}
+	p.kcl = kcl
+	return p
+}
+
+// start grants the opener its window.
+func (p *produceSession) start() { p.st.s.Window(produceWindow) }
+
+// data takes one Data frame of a record.
+func (p *produceSession) data(f *engine.Frame) {
+	if f.Flags&engine.FlagInit != 0 {
+		if p.open {
+			p.st.fail(&kafkaspec.ErrorEx{Code: kafkaspec.CodeInvalidRequest, Message: "record began before the previous one finished"})
+			return
+		}
+		p.begin(f)
+	} else if !p.open {
+		p.st.fail(&kafkaspec.ErrorEx{Code: kafkaspec.CodeInvalidRequest, Message: "record fragment without a FlagInit frame"})
+		return
+	} else {
+		p.append(f.Payload)
+	}
+	if f.Flags&engine.FlagFin != 0 {
+		if ex, ok := f.Ext.(*kafkaspec.DataEx); ok && f.Flags&engine.FlagInit == 0 && p.rec != nil {
+			p.rec.Headers = appendHeaders(p.rec.Headers, ex.Headers)
+		}
+		p.finish()
+	}
+}
+
+// begin starts a record from its first frame.
+func (p *produceSession) begin(f *engine.Frame) {
+	ex, _ := f.Ext.(*kafkaspec.DataEx)
+	if ex == nil {
+		ex = &kafkaspec.DataEx{}
+	}
+	p.open, p.recErr, p.recSize, p.tombstone = true, nil, len(f.Payload), ex.Tombstone
+	if total := len(f.Payload) + max(ex.Deferred, 0); total > maxRecordBytes && !ex.Tombstone {
+		p.refuse(0, total)
+		return
+	}
+	rec := &kgo.Record{Topic: p.topic, Key: ex.Key, Timestamp: ex.Timestamp, Headers: appendHeaders(nil, ex.Headers)}
+	switch {
+	case ex.Tombstone:
+		// A nil Value is a null value, whatever payload came with it (as
+		// http-kafka's DELETE): the payload's credit is given back.
+		p.st.s.Window(len(f.Payload))
+		p.recSize = 0
+	case f.Flags&engine.FlagFin != 0:
+		rec.Value = f.Payload
+		if rec.Value == nil {
+			rec.Value = []byte{}
+		}
+	default:
+		rec.Value = make([]byte, 0, len(f.Payload)+max(ex.Deferred, 0))
+		rec.Value = append(rec.Value, f.Payload...)
+	}
+	p.rec = rec
+}
+
+// refuse fails the record being assembled at once, giving back the
+// credit of what it held and of extra bytes just received; its remaining
+// fragments are read and discarded.
+func (p *produceSession) refuse(extra, total int) {
+	p.rec = nil
+	p.recErr = &kafkaspec.ErrorEx{Code: kafkaspec.CodeMessageTooLarge,
+		Message: "record of " + itoa(total) + " bytes exceeds the " + itoa(maxRecordBytes) + "-byte limit"}
+	p.st.s.Window(p.recSize + extra)
+	p.recSize = 0
+}
+
+// append adds a continuation fragment.
+func (p *produceSession) append(b []byte) {
+	if p.rec == nil || p.tombstone { // refused or null: discard, give the credit back
+		p.st.s.Window(len(b))
+		return
+	}
+	if p.recSize+len(b) > maxRecordBytes {
+		p.refuse(len(b), p.recSize+len(b))
+		return
+	}
+	p.recSize += len(b)
+	p.rec.Value = append(p.rec.Value, b...)
+}
+
+// finish produces the assembled record.
+func (p *produceSession) finish() {
+	p.open = false
+	pa := &pendingAck{size: p.recSize, ack: kafkaspec.AckEx{Sequence: p.next, Partition: -1, Offset: -1}}
+	p.next++
+	p.pending = append(p.pending, pa)
+	rec := p.rec
+	p.rec = nil
+	switch {
+	case p.recErr != nil:
+		pa.done, pa.ack.Error = true, p.recErr
+		p.st.c.log.Warn("kafka produce refused", "topic", p.topic, "error", p.recErr.Message)
+		p.deliver()
+	case p.err != nil:
+		pa.done, pa.ack.Error = true, p.err
+		p.deliver()
+	default:
+		s := p.st.s
+		acks := p.st.begin.Acks
+		p.kcl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
+			s.Execute(func() { p.acked(pa, r, err, acks) })
+		})
+	}
+}
+
+// acked records a record's outcome, on the stream's Executor.
+func (p *produceSession) acked(pa *pendingAck, r *kgo.Record, err error, acks kafkaspec.AckMode) {
+	pa.done = true
+	if err != nil {
+		pa.ack.Error = errorEx(err)
+		p.st.c.log.Warn("kafka produce failed", "topic", p.topic, "error", err)
+	} else {
+		pa.ack.Partition = r.Partition
+		if acks != kafkaspec.AckNone {
+			pa.ack.Offset = r.Offset
+		}
+	}
+	p.deliver()
+}
+
+// deliver sends the acks that are due, in record order, and gives back
+// their credit.
+func (p *produceSession) deliver() {
+	if !p.st.replied {
+		return
+	}
+	s := p.st.s
+	n := 0
+	for _, pa := range p.pending {
+		if !pa.done {
+			break
+		}
+		n++
+		ack := pa.ack
+		s.Flush(&ack)
+		s.Window(pa.size)
+	}
+	if n > 0 {
+		clear(p.pending[:n])
+		p.pending = p.pending[n:]
+		p.st.maybeEnd()
+	}
+}
+
+// idle reports whether every record sent has been acknowledged.
+func (p *produceSession) idle() bool { return len(p.pending) == 0 && !p.open }
+
+func appendHeaders(dst []kgo.RecordHeader, hs []kafkaspec.Header) []kgo.RecordHeader {
+	for _, h := range hs {
+		dst = append(dst, kgo.RecordHeader{Key: h.Name, Value: h.Value})
+	}
+	return dst
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
