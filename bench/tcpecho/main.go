@@ -30,6 +30,7 @@ import (
 
 func main() {
 	serve := flag.String("serve", "", "internal: run the plain Go echo server on this address")
+	mode := flag.String("mode", "loop", "internal: plain server mode, loop or splice")
 	bin := flag.String("sluice", "bin/sluice", "sluice binary")
 	conns := flag.Int("conns", 64, "concurrent connections")
 	duration := flag.Duration("duration", 5*time.Second, "duration of each measurement")
@@ -37,7 +38,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "report file")
 	flag.Parse()
 	if *serve != "" {
-		serveEcho(*serve)
+		serveEcho(*serve, *mode)
 		return
 	}
 
@@ -91,7 +92,11 @@ Machine: %s. Date: %s. Command: `+"`go run ./bench/tcpecho -sluice bin/sluice -c
 	fmt.Print(body)
 }
 
-func serveEcho(addr string) {
+// serveEcho runs a plain Go echo server: a goroutine per connection that
+// reads into a 32 KiB buffer and writes it back ("loop"), or io.Copy, which
+// Linux turns into splice(2) and so never copies the bytes into the
+// process ("splice").
+func serveEcho(addr, mode string) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Fatal(err)
@@ -102,8 +107,23 @@ func serveEcho(addr string) {
 			log.Fatal(err)
 		}
 		go func() {
-			io.Copy(c, c)
-			c.Close()
+			defer c.Close()
+			if mode == "splice" {
+				io.Copy(c, c)
+				return
+			}
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					if _, werr := c.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
 		}()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -45,7 +46,8 @@ type conn struct {
 	endWrite     bool // half-close once pending is written
 	writeFailed  bool
 
-	closed   bool // socket closed (executor)
+	raw      syscall.RawConn // for non-blocking writes on the Executor
+	closed   bool            // socket closed (executor)
 	onClosed func()
 }
 
@@ -87,8 +89,15 @@ func (c *conn) signal() {
 }
 
 // readLoop reads within the peer's window and posts each read as Data.
+//
+// A read that fills most of its buffer hands the buffer itself over as the
+// payload (its ownership passes with the frame) and the next read gets a
+// fresh one; a small read is copied into an exact-size slice and the buffer
+// kept. Bulk transfers so avoid a copy, and idle or chatty connections hold
+// one small buffer.
 func (c *conn) readLoop() {
-	buf := make([]byte, minReadBuffer)
+	size := minReadBuffer
+	var buf []byte
 	small := 0
 	for {
 		avail := c.readable.Load()
@@ -102,18 +111,26 @@ func (c *conn) readLoop() {
 		if c.stopReading.Load() {
 			return
 		}
+		if buf == nil {
+			buf = make([]byte, size)
+		}
 		n, err := c.nc.Read(buf[:min(int64(len(buf)), avail)])
 		if n > 0 {
 			c.readable.Add(-int64(n))
-			data := make([]byte, n)
-			copy(data, buf[:n])
+			var data []byte
+			if n >= len(buf)/4 {
+				data, buf = buf[:n:n], nil
+			} else {
+				// append to nil allocates without zeroing what it copies
+				data = append([]byte(nil), buf[:n]...)
+			}
 			c.s.Execute(func() { c.s.Data(engine.FlagsComplete, data, nil) })
 			switch {
-			case n == len(buf) && len(buf) < maxReadBuffer:
-				buf, small = make([]byte, 2*len(buf)), 0
-			case n < len(buf)/8 && len(buf) > minReadBuffer:
+			case n == size && size < maxReadBuffer:
+				size, small, buf = 2*size, 0, nil
+			case n < size/8 && size > minReadBuffer:
 				if small++; small > 8 {
-					buf, small = make([]byte, minReadBuffer), 0
+					size, small, buf = minReadBuffer, 0, nil
 				}
 			}
 		}
@@ -134,12 +151,34 @@ func (c *conn) readLoop() {
 	}
 }
 
-// write queues payload for the writer goroutine, starting one if needed.
+// write sends payload to the socket. When nothing is queued it first tries
+// a non-blocking write on the Executor, which succeeds whenever the socket
+// buffer has room: no goroutine handoff, and the peer is credited at once.
+// What the socket does not take is queued for the writer goroutine.
 func (c *conn) write(payload []byte) {
 	c.wmu.Lock()
 	if c.writeFailed || c.endWrite {
 		c.wmu.Unlock()
 		return
+	}
+	if !c.writing {
+		c.wmu.Unlock()
+		n, err := c.tryWrite(payload)
+		if err != nil {
+			c.wmu.Lock()
+			c.writeFailed = true
+			c.wmu.Unlock()
+			c.fail("write", err)
+			return
+		}
+		if n > 0 {
+			c.s.Window(n)
+		}
+		if n == len(payload) {
+			return
+		}
+		payload = payload[n:]
+		c.wmu.Lock()
 	}
 	c.pending = append(c.pending, payload)
 	c.pendingBytes += len(payload)
@@ -149,6 +188,37 @@ func (c *conn) write(payload []byte) {
 	if start {
 		go c.writeLoop()
 	}
+}
+
+// tryWrite makes one non-blocking write attempt; a full socket buffer is
+// not an error.
+func (c *conn) tryWrite(p []byte) (int, error) {
+	if c.raw == nil {
+		raw, err := c.nc.SyscallConn()
+		if err != nil {
+			return 0, err
+		}
+		c.raw = raw
+	}
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == syscall.EAGAIN:
+		return 0, nil
+	case werr != nil:
+		return 0, werr
+	}
+	return n, nil
 }
 
 func (c *conn) endWriting() {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -139,6 +140,8 @@ func start(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log stream-level events (debug level)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	grace := fs.Duration("grace", 10*time.Second, "on SIGINT/SIGTERM, how long open streams may finish before they are closed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until shutdown")
+	memProfile := fs.String("memprofile", "", "write an allocation profile to `file` at shutdown")
 	for _, h := range hooks {
 		if h.Flags != nil {
 			h.Flags(fs)
@@ -154,6 +157,12 @@ func start(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if stopProfiles, err := startProfiles(*cpuProfile, *memProfile); err != nil {
+		log.Error("profile", "error", err)
+		return ExitFailure
+	} else {
+		defer stopProfiles()
+	}
 
 	var afters []func()
 	defer func() {
@@ -286,6 +295,35 @@ func list(stdout io.Writer) int {
 		}
 	}
 	return ExitOK
+}
+
+// startProfiles starts a CPU profile and arranges an allocation profile;
+// the returned function writes them.
+func startProfiles(cpu, mem string) (func(), error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		cpuFile = f
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if mem != "" {
+			if f, err := os.Create(mem); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}, nil
 }
 
 func newLogger(w io.Writer, verbose bool, format string) (*slog.Logger, error) {
