@@ -188,8 +188,13 @@ func (t *transport) writtenBytes() int64 {
 	return t.written
 }
 
-// take removes up to max bytes of queued ciphertext, as one slice:
-// records written in a row (a handshake flight) leave in one Data frame.
+// coalesceBelow is the size under which queued records are copied together
+// into one Data frame.
+const coalesceBelow = 4 << 10
+
+// take removes up to max bytes of queued ciphertext, as one slice: small
+// records written in a row (a handshake flight) leave in one Data frame,
+// a large record in a frame of its own.
 func (t *transport) take(max int) []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -197,12 +202,19 @@ func (t *transport) take(max int) []byte {
 	if n <= 0 {
 		return nil
 	}
-	if head := t.out[0]; len(head) >= n {
+	if head := t.out[0]; len(head) >= n || len(head) >= coalesceBelow {
+		// A large record leaves alone, without another copy.
+		n = min(n, len(head))
 		t.out[0] = head[n:]
 		t.popEmpty()
 		t.outLen -= n
 		return head[:n:n]
 	}
+	size := 0
+	for i := 0; i < len(t.out) && size < n && (i == 0 || len(t.out[i]) < coalesceBelow); i++ {
+		size += len(t.out[i])
+	}
+	n = min(n, size)
 	buf := make([]byte, 0, n)
 	for len(buf) < n {
 		head := t.out[0]
@@ -211,7 +223,7 @@ func (t *transport) take(max int) []byte {
 		t.out[0] = head[k:]
 		t.popEmpty()
 	}
-	t.outLen -= n
+	t.outLen -= len(buf)
 	return buf
 }
 
