@@ -84,4 +84,3 @@ func benchEcho(b *testing.B, addr string, p *pki) {
 		b.Fatal(err)
 	}
 }
-
