@@ -141,7 +141,7 @@ func (c *conn) receiveNet(f *engine.Frame) {
 		c.tr.end()
 		c.pump()
 	case engine.AbortFrame:
-		c.log.Debug("connection aborted", "client", c.peer)
+		c.log.Debug("connection aborted", "peer", c.peer)
 		c.terminate()
 	case engine.ResetFrame:
 		c.terminate()
@@ -190,7 +190,7 @@ func (c *conn) pump() {
 			c.app.End(nil)
 			break
 		}
-		c.log.Warn("tls connection failed", "client", c.peer, "reason", reason(err))
+		c.log.Warn("tls connection failed", "peer", c.peer, "reason", reason(err))
 		c.terminate()
 		return
 	}
@@ -204,7 +204,7 @@ func (c *conn) encrypt(p []byte) {
 		return
 	}
 	if _, err := c.tc.Write(p); err != nil {
-		c.log.Warn("tls connection failed", "client", c.peer, "reason", reason(err))
+		c.log.Warn("tls connection failed", "peer", c.peer, "reason", reason(err))
 		c.terminate()
 		return
 	}
@@ -219,7 +219,7 @@ func (c *conn) closeWrite() {
 		return
 	}
 	if err := c.tc.CloseWrite(); err != nil {
-		c.log.Debug("close_notify failed", "client", c.peer, "error", err)
+		c.log.Debug("close_notify failed", "peer", c.peer, "error", err)
 	}
 	c.endNet = true
 	c.flush()
