@@ -120,10 +120,10 @@ type passwords struct {
 
 // newPasswords returns the forms of password. For the empty password it
 // offers, like OpenSSL's PKCS12_parse, both the absent password (no bytes:
-// what OpenSSL writes with -passout pass: for a NULL password and what a
-// store without a password uses) and the empty BMPString (two zero bytes:
-// what Java and OpenSSL write for ""). For a non-ASCII password it adds the
-// pre-1.1.0 OpenSSL form after the correct one.
+// what OpenSSL's API uses for a NULL password) and the empty BMPString (two
+// zero bytes: what `openssl pkcs12 -export -passout pass:` writes). For a
+// non-ASCII password it adds the pre-1.1.0 OpenSSL form after the correct
+// one.
 func newPasswords(password string) *passwords {
 	p := &passwords{utf8: []byte(password)}
 	switch {
