@@ -174,11 +174,18 @@ func (c *conn) pump() {
 	}
 	for !c.readEOF && c.app != nil && c.app.Opened() && c.app.Credit() > 0 {
 		bp := readBuffers.Get().(*[]byte)
-		n, err := c.tc.Read((*bp)[:min(len(*bp), c.app.Credit())])
-		if n > 0 {
-			c.app.Data(engine.FlagsComplete, append([]byte(nil), (*bp)[:n]...), nil)
+		buf := *bp
+		n, err := c.tc.Read(buf[:min(len(buf), c.app.Credit())])
+		switch {
+		case n >= len(buf)/2:
+			// A large read keeps the buffer: it leaves with the frame.
+			c.app.Data(engine.FlagsComplete, buf[:n:n], nil)
+		case n > 0:
+			c.app.Data(engine.FlagsComplete, append([]byte(nil), buf[:n]...), nil)
+			readBuffers.Put(bp)
+		default:
+			readBuffers.Put(bp)
 		}
-		readBuffers.Put(bp)
 		if err == nil {
 			continue
 		}
