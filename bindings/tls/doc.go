@@ -46,8 +46,9 @@
 // names the certificates that verify the server; without trust the system's
 // CA certificates are used, and trustcacerts: true uses both. options.keys
 // are client certificates, presented when the server asks for one it
-// accepts. A failed handshake aborts both streams and is logged with the
-// reason.
+// accepts. A failed handshake is logged with the reason; the origin's
+// stream is aborted and reset, and the connection ends after whatever alert
+// crypto/tls sent.
 //
 // proxy routes TLS connections without terminating them: it reads the
 // ClientHello (which may span several records), chooses the first route
