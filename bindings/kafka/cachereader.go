@@ -156,11 +156,12 @@ func (r *cacheReader) pump() {
 }
 
 // collect copies the next records the reader wants out of the cache,
-// within its window, and reports the gaps eviction left behind it. With
-// nothing to collect it registers the reader as a waiter.
+// within its window, and reports the gaps eviction left behind it. A
+// reader that has read everything there is registers as a waiter; one
+// whose window is spent waits for a Window frame instead.
 func (r *cacheReader) collect() []kafkaspec.Gap {
 	tc := r.tc
-	budget := max(r.s.Credit(), 1)
+	budget := r.s.Credit()
 	var gaps []kafkaspec.Gap
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
@@ -168,7 +169,8 @@ func (r *cacheReader) collect() []kafkaspec.Gap {
 		return nil
 	}
 	n := len(r.cursors)
-	for i := 0; i < n && budget > 0; i++ {
+	atEnd := true
+	for i := range n {
 		c := &r.cursors[(r.rr+i)%n]
 		l := tc.part(c.id)
 		if l == nil {
@@ -180,10 +182,12 @@ func (r *cacheReader) collect() []kafkaspec.Gap {
 			}
 			c.next = l.start
 		}
-		budget = r.collectFrom(l, c, budget)
+		var end bool
+		budget, end = r.collectFrom(l, c, budget)
+		atEnd = atEnd && end
 	}
 	r.rr++
-	if len(r.batch) == 0 && len(gaps) == 0 {
+	if atEnd && len(r.batch) == 0 && len(gaps) == 0 {
 		caughtUp := true
 		for _, c := range r.cursors {
 			caughtUp = caughtUp && c.next >= c.latest
@@ -219,8 +223,8 @@ func (r *cacheReader) waitLocked(caughtUp bool) {
 }
 
 // collectFrom collects from one partition; tc.mu held. It returns the
-// budget left.
-func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) int {
+// budget left and whether the reader has read all the partition holds.
+func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) (int, bool) {
 	start := len(r.batch)
 	var next int64
 	if lists, ok := r.indexed(l); ok {
@@ -233,7 +237,7 @@ func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) 
 	} else {
 		c.next = next
 	}
-	return budget
+	return budget, next >= l.next
 }
 
 // collectScan reads the log in order from offset.

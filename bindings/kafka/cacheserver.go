@@ -158,6 +158,11 @@ func (cs *cacheServer) Start(context.Context) error {
 	return nil
 }
 
+// Drain stops every tail when the engine shuts down, so that a graceful
+// shutdown does not wait for streams that never end; readers keep what
+// the cache holds until their own streams end.
+func (cs *cacheServer) Drain() { cs.Close() }
+
 // Close stops every tail. Readers were terminated by the engine.
 func (cs *cacheServer) Close() error {
 	cs.mu.Lock()
@@ -223,6 +228,7 @@ func cacheable(ex *kafkaspec.BeginEx) bool {
 var (
 	_ engine.Acceptor = (*cacheServer)(nil)
 	_ engine.Starter  = (*cacheServer)(nil)
+	_ engine.Drainer  = (*cacheServer)(nil)
 )
 
 // tails returns how many topics are cached, each with its tail stream

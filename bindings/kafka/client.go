@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
@@ -23,6 +24,9 @@ func newClient(bc *engine.BindingContext, opts *Options) (*client, error) {
 	}
 	return &client{bc: bc, log: bc.Log, cluster: cl}, nil
 }
+
+// Start checks the exit, whose dialer every connection to Kafka uses.
+func (c *client) Start(context.Context) error { return c.cluster.useExit(c.bc.Routes) }
 
 // Close closes the producers once their buffered records are delivered or
 // failed. Fetch streams have been terminated by the engine already.
@@ -174,5 +178,6 @@ func (st *clientStream) close() {
 
 var (
 	_ engine.Acceptor = (*client)(nil)
+	_ engine.Starter  = (*client)(nil)
 	_ engine.Receiver = (*clientStream)(nil)
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,34 +106,35 @@ func newCluster(bc *engine.BindingContext, opts *Options) (*cluster, error) {
 		kgo.WithHooks(c.conns),
 		kgo.RetryBackoffFn(backoff),
 	}
-	if d, err := exitDialer(bc); err != nil {
-		return nil, err
-	} else if d != nil {
-		c.opts = append(c.opts, kgo.Dialer(d.DialContext))
-	}
 	mech, err := saslMechanism(bc, opts)
 	if err != nil {
 		return nil, err
 	}
 	if mech != nil {
 		c.opts = append(c.opts, kgo.SASL(mech))
+		c.conns.sasl = mech.Name()
 	}
 	return c, nil
 }
 
-// exitDialer returns the dialer of the client's exit, if it has one.
-func exitDialer(bc *engine.BindingContext) (dialer, error) {
-	for _, r := range bc.Routes {
+// useExit makes every franz-go client dial through the client's exit, if
+// it has one. It runs at Start: an exit declared after the client is not
+// built yet when the client is.
+func (c *cluster) useExit(routes []*engine.Route) error {
+	for _, r := range routes {
 		if r.Exit == nil {
 			continue
 		}
 		d, ok := r.Exit.Target().(dialer)
 		if !ok {
-			return nil, engine.FieldErrorf("exit", "exit %s cannot dial Kafka brokers: a kafka client's exit must be a tcp or tls client", r.Exit.Name())
+			return fmt.Errorf("exit %s cannot dial Kafka brokers: a kafka client's exit must be a tcp or tls client", r.Exit.Name())
 		}
-		return d, nil
+		c.mu.Lock()
+		c.opts = append(c.opts, kgo.Dialer(d.DialContext))
+		c.mu.Unlock()
+		return nil
 	}
-	return nil, nil
+	return nil
 }
 
 // saslMechanism builds the SASL mechanism from `sasl` (Zilla 1.x) or
@@ -199,7 +201,7 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 	if p := c.producers[mode]; p != nil {
 		return p, nil
 	}
-	opts := append(c.opts[:len(c.opts):len(c.opts)],
+	opts := append(slices.Clip(c.opts),
 		kgo.ProducerLinger(produceLinger),
 		kgo.RecordDeliveryTimeout(deliveryTimeout),
 		kgo.ProduceRequestTimeout(deliveryTimeout),
@@ -232,12 +234,12 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 // another stream's on a shared connection.
 func (c *cluster) consumer(extra ...kgo.Opt) (*kgo.Client, error) {
 	c.mu.Lock()
-	closed := c.closed
+	closed, opts := c.closed, slices.Clip(c.opts)
 	c.mu.Unlock()
 	if closed {
 		return nil, errClusterClosed
 	}
-	opts := append(c.opts[:len(c.opts):len(c.opts)],
+	opts = append(opts,
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxBytes),
 		kgo.FetchMaxWait(fetchMaxWait),
@@ -305,6 +307,7 @@ func (c *cluster) close() {
 // recovery. franz-go retries with backoff meanwhile.
 type connLog struct {
 	log     *slog.Logger
+	sasl    string // the SASL mechanism, named in failures: a broker may just hang up on bad credentials
 	mu      sync.Mutex
 	failing map[string]time.Time // broker address -> when last logged
 }
@@ -329,10 +332,14 @@ func (l *connLog) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ ne
 		l.log.Info("kafka connection restored", "broker", addr)
 		return
 	}
+	msg := "kafka connection failed"
 	if wasFailing {
-		l.log.Warn("kafka connection still failing", "broker", addr, "error", err)
+		msg = "kafka connection still failing"
+	}
+	if l.sasl != "" {
+		l.log.Warn(msg, "broker", addr, "sasl", l.sasl, "error", err)
 	} else {
-		l.log.Warn("kafka connection failed", "broker", addr, "error", err)
+		l.log.Warn(msg, "broker", addr, "error", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -77,6 +79,23 @@ func createTopic(t testing.TB, addr, topic string, partitions int32, configs map
 	}
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	// Wait until every partition has a leader that answers.
+	for {
+		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+		n := 0
+		ends.Each(func(lo kadm.ListedOffset) {
+			if lo.Err == nil && lo.Partition >= 0 {
+				n++
+			}
+		})
+		if err == nil && n == int(partitions) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s not ready: %v", topic, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	t.Cleanup(func() {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(addr, ",")...))
@@ -402,3 +421,83 @@ bindings:
     type: tcp
     kind: client
 `
+
+// logCapture keeps log events for tests that check them.
+type logCapture struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (c *logCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.events = append(c.events, string(p))
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+// find returns the first event containing every one of parts.
+func (c *logCapture) find(parts ...string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+next:
+	for _, e := range c.events {
+		for _, p := range parts {
+			if !strings.Contains(e, p) {
+				continue next
+			}
+		}
+		return e
+	}
+	return ""
+}
+
+func (c *logCapture) count(parts ...string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+next:
+	for _, e := range c.events {
+		for _, p := range parts {
+			if !strings.Contains(e, p) {
+				continue next
+			}
+		}
+		n++
+	}
+	return n
+}
+
+// startLogged starts a configuration in an engine whose logs are kept, on
+// a registry of the caller's choice (nil: the global one).
+func startLogged(t testing.TB, reg *engine.Registry, env map[string]string, yaml string) (*engine.Engine, *logCapture) {
+	t.Helper()
+	if reg == nil {
+		reg = engine.Global()
+	}
+	cfg, err := reg.Parse("zilla.yaml", []byte(yaml), engine.WithEnv(func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &logCapture{}
+	e, err := engine.New(cfg, engine.WithLogger(slog.New(slog.NewTextHandler(io.MultiWriter(logs, testLogWriter{t}), nil))))
+	if err != nil {
+		t.Fatalf("engine: %v", err)
+	}
+	if err := e.Start(context.Background()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, logs
+}
+
+// testLogWriter echoes logs to the test log while the test runs.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	defer func() { recover() }() // the test may have ended
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
