@@ -121,8 +121,8 @@ func saslBroker(t *testing.T) string {
 // credentialsGuard is an inline-style guard for tests of `authorization`.
 type credentialsGuard struct{ identity, credentials string }
 
-func (credentialsGuard) Verify(uint64, []string) bool       { return true }
-func (g credentialsGuard) Identity(uint64) string           { return g.identity }
+func (credentialsGuard) Verify(uint64, []string) bool        { return true }
+func (g credentialsGuard) Identity(uint64) string            { return g.identity }
 func (g credentialsGuard) Credentials(session uint64) string { return g.credentials }
 
 type inlineOptions struct {
