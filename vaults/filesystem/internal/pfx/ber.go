@@ -20,18 +20,16 @@ const maxDepth = 64
 const (
 	tagBitString   = 3
 	tagOctetString = 4
-	tagSequence    = 16
-	tagSet         = 17
 	tagBMPString   = 30
 )
 
 // berValue is one parsed BER value.
 type berValue struct {
-	class       byte   // the two class bits of the identifier, in place
-	constructed bool   //
-	tag         uint64 // tag number
-	content     []byte // primitive content, or nil when constructed
-	children    []berValue
+	class       byte       // the two class bits of the identifier, in place
+	constructed bool       // whether the value holds other values
+	tag         uint64     // tag number
+	content     []byte     // primitive content, or nil when constructed
+	children    []berValue // the values inside a constructed one
 }
 
 // toDER rewrites the single BER value in data (nothing may follow it) as

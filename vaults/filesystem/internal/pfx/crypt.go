@@ -90,9 +90,10 @@ var pbes1Schemes = map[string]pbes1{
 // each candidate BMP form of the password is tried in turn until one
 // decrypts and is accepted; that form is then the only one kept.
 //
-// A wrong password shows as ErrDecryption: bad padding, or (when no MAC
-// has verified the password) plaintext that accept refuses. Once the MAC
-// has verified it, accept's errors are returned as they are.
+// A wrong password shows as ErrDecryption: bad padding, or plaintext that
+// accept refuses to parse. Errors that accept marks settled (the plaintext
+// parsed, something after it failed), and every error of accept once the
+// MAC has verified the password, are returned as they are.
 func (p *passwords) decrypt(alg pkix.AlgorithmIdentifier, data []byte, accept func([]byte) error) error {
 	oid := alg.Algorithm
 	if pbe, ok := pkcs12PBEs[oid.String()]; ok {
