@@ -29,23 +29,33 @@ func newClient(bc *engine.BindingContext, opts *Options, routes []route) (*clien
 		dialer: net.Dialer{Timeout: dialTimeout, KeepAlive: -1}}, nil
 }
 
-// destination picks where a stream goes: the proxy begin extension's
-// destination, or the configured host and first port.
+// destination picks where a stream goes, as Zilla does: without routes,
+// configured options win (a tcp client with a host and port is a fixed
+// upstream, whatever address the stream names) and otherwise the address in
+// the stream's proxy.BeginEx is used; with routes, the stream's address must
+// match one of them or equal the configured host and port.
 func (c *client) destination(ext any) (string, int, error) {
-	host, port := "", 0
-	if pb, ok := ext.(*proxy.BeginEx); ok && pb.Address.Destination != "" {
-		host, port = pb.Address.Destination, pb.Address.DestinationPort
+	reqHost, reqPort := "", 0
+	if pb, ok := ext.(*proxy.BeginEx); ok {
+		reqHost, reqPort = pb.Address.Destination, pb.Address.DestinationPort
 	}
-	if host == "" && c.opts != nil {
-		host = c.opts.Host
+	optHost, optPort := "", 0
+	if c.opts != nil && c.opts.Host != "*" {
+		optHost = c.opts.Host
 		if len(c.opts.Port) > 0 {
-			port = c.opts.Port[0]
+			optPort = c.opts.Port[0]
 		}
 	}
-	if host == "" || port == 0 {
-		return "", 0, errors.New("no destination: the stream names none and options set no host and port")
+	switch {
+	case reqHost == "" || (len(c.routes) == 0 && optHost != ""):
+		if optHost == "" || optPort == 0 {
+			return "", 0, errors.New("no destination: the stream names none and options set no host and port")
+		}
+		return optHost, optPort, nil
+	case reqPort == 0:
+		return "", 0, fmt.Errorf("no destination port for %s", reqHost)
 	}
-	return host, port, c.allowed(host, port)
+	return reqHost, reqPort, c.allowed(reqHost, reqPort)
 }
 
 // allowed applies routes (an allow-list) or the configured host.

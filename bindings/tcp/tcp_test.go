@@ -236,3 +236,45 @@ func TestDrainKeepsOpenConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A tcp client with a configured host and port and no routes connects
+// there, whatever address the stream's proxy extension names: the tls
+// offload pipeline (tcp server -> tls server -> tcp client) depends on it.
+func TestClientOptionsWinWithoutRoutes(t *testing.T) {
+	upstream, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer upstream.Close()
+	go func() {
+		c, err := upstream.Accept()
+		if err != nil {
+			return
+		}
+		c.Write([]byte("upstream"))
+		c.Close()
+	}()
+	e := enginetest.Start(t, fmt.Sprintf(`
+name: test
+bindings:
+  net0:
+    type: tcp
+    kind: server
+    options: { host: 127.0.0.1, port: 0 }
+    exit: out0
+  out0:
+    type: tcp
+    kind: client
+    options: { host: 127.0.0.1, port: %d }
+`, upstream.Addr().(*net.TCPAddr).Port))
+	c, err := net.Dial("tcp", enginetest.Addr(t, e, "test:net0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(c)
+	if string(got) != "upstream" {
+		t.Fatalf("got %q, want the configured upstream's greeting", got)
+	}
+}
