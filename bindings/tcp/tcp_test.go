@@ -219,6 +219,13 @@ func TestDrainKeepsOpenConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// wait until the server has taken the connection
+	for deadline := time.Now().Add(5 * time.Second); e.LiveStreams() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("connection not accepted")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	done := make(chan error)
 	go func() { done <- e.Shutdown(context.Background()) }()
 	time.Sleep(100 * time.Millisecond)
