@@ -190,10 +190,15 @@ func (h *h2Conn) received() {
 			continue
 		}
 		if typ == http2.FrameHeaders && !flags.Has(http2.FlagHeadersEndHeaders) {
-			var ok bool
-			if total, ok = h.headerBlockEnd(in, sid, total); !ok {
+			end, code, reason := headerBlockEnd(in, sid, total, 2*c.srv.cfg.headerLimit+2*maxReadFrame)
+			if end < 0 {
+				h.connError(code, reason)
 				return
 			}
+			if end == 0 {
+				return
+			}
+			total = end
 		}
 		h.rd.b = in[:total]
 		f, err := h.fr.ReadFrame()
@@ -203,39 +208,6 @@ func (h *h2Conn) received() {
 			continue
 		}
 		h.onFrame(f)
-	}
-}
-
-// headerBlockEnd finds the end of a header block split over CONTINUATION
-// frames; ok is false while it is incomplete (or on a connection error).
-func (h *h2Conn) headerBlockEnd(in []byte, sid uint32, total int) (int, bool) {
-	limit := 2*h.c.srv.cfg.headerLimit + 2*maxReadFrame
-	for {
-		if total > limit {
-			h.connError(http2.ErrCodeEnhanceYourCalm, "header block too large")
-			return 0, false
-		}
-		if len(in) < total+9 {
-			return 0, false
-		}
-		length := int(in[total])<<16 | int(in[total+1])<<8 | int(in[total+2])
-		typ, flags := http2.FrameType(in[total+3]), http2.Flags(in[total+4])
-		id := binary.BigEndian.Uint32(in[total+5:]) & (1<<31 - 1)
-		if typ != http2.FrameContinuation || id != sid {
-			h.connError(http2.ErrCodeProtocol, "header block interrupted")
-			return 0, false
-		}
-		if length > maxReadFrame {
-			h.connError(http2.ErrCodeFrameSize, "frame too large")
-			return 0, false
-		}
-		total += 9 + length
-		if len(in) < total {
-			return 0, false
-		}
-		if flags.Has(http2.FlagContinuationEndHeaders) {
-			return total, true
-		}
 	}
 }
 
@@ -508,14 +480,76 @@ func (h *h2Conn) timeout(now time.Time) time.Time {
 // Frame writing. Frames are appended to the connection's output queue.
 
 func (h *h2Conn) writeFrameHeader(length int, typ http2.FrameType, flags http2.Flags, sid uint32) {
-	hdr := [9]byte{byte(length >> 16), byte(length >> 8), byte(length), byte(typ), byte(flags)}
-	binary.BigEndian.PutUint32(hdr[5:], sid)
-	h.c.out.write(hdr[:])
+	writeFrameHeader(&h.c.out, length, typ, flags, sid)
 }
 
 func (h *h2Conn) writeFrame(typ http2.FrameType, flags http2.Flags, sid uint32, payload []byte) {
-	h.writeFrameHeader(len(payload), typ, flags, sid)
-	h.c.out.write(payload)
+	writeFrame(&h.c.out, typ, flags, sid, payload)
+}
+
+func writeFrameHeader(out *outQueue, length int, typ http2.FrameType, flags http2.Flags, sid uint32) {
+	hdr := [9]byte{byte(length >> 16), byte(length >> 8), byte(length), byte(typ), byte(flags)}
+	binary.BigEndian.PutUint32(hdr[5:], sid)
+	out.write(hdr[:])
+}
+
+func writeFrame(out *outQueue, typ http2.FrameType, flags http2.Flags, sid uint32, payload []byte) {
+	writeFrameHeader(out, len(payload), typ, flags, sid)
+	out.write(payload)
+}
+
+// writeHeaderBlock writes an encoded header block as HEADERS and, beyond
+// maxFrame, CONTINUATION frames.
+func writeHeaderBlock(out *outQueue, sid uint32, block []byte, endStream bool, maxFrame int) {
+	flags := http2.Flags(0)
+	if endStream {
+		flags |= http2.FlagHeadersEndStream
+	}
+	typ := http2.FrameHeaders
+	for {
+		n := min(len(block), maxFrame)
+		f := flags
+		if n == len(block) {
+			f |= http2.FlagHeadersEndHeaders
+		}
+		writeFrame(out, typ, f, sid, block[:n])
+		block = block[n:]
+		if len(block) == 0 {
+			return
+		}
+		typ, flags = http2.FrameContinuation, 0
+	}
+}
+
+// headerBlockEnd finds the end of a header block that starts with a
+// HEADERS frame of total bytes and continues in CONTINUATION frames. It
+// returns 0 while the block is incomplete and -1 on a protocol error
+// (reason says which).
+func headerBlockEnd(in []byte, sid uint32, total, limit int) (int, http2.ErrCode, string) {
+	for {
+		if total > limit {
+			return -1, http2.ErrCodeEnhanceYourCalm, "header block too large"
+		}
+		if len(in) < total+9 {
+			return 0, 0, ""
+		}
+		length := int(in[total])<<16 | int(in[total+1])<<8 | int(in[total+2])
+		typ, flags := http2.FrameType(in[total+3]), http2.Flags(in[total+4])
+		id := binary.BigEndian.Uint32(in[total+5:]) & (1<<31 - 1)
+		if typ != http2.FrameContinuation || id != sid {
+			return -1, http2.ErrCodeProtocol, "header block interrupted"
+		}
+		if length > maxReadFrame {
+			return -1, http2.ErrCodeFrameSize, "frame too large"
+		}
+		total += 9 + length
+		if len(in) < total {
+			return 0, 0, ""
+		}
+		if flags.Has(http2.FlagContinuationEndHeaders) {
+			return total, 0, ""
+		}
+	}
 }
 
 func (h *h2Conn) writeWindowUpdate(sid uint32, n uint32) {
@@ -547,23 +581,5 @@ func (h *h2Conn) writeHeaders(sid uint32, fields []hpack.HeaderField, endStream 
 	for _, f := range fields {
 		h.enc.WriteField(f)
 	}
-	block := h.encBuf.Bytes()
-	flags := http2.Flags(0)
-	if endStream {
-		flags |= http2.FlagHeadersEndStream
-	}
-	typ := http2.FrameHeaders
-	for {
-		n := min(len(block), h.peerMaxFrame)
-		f := flags
-		if n == len(block) {
-			f |= http2.FlagHeadersEndHeaders
-		}
-		h.writeFrame(typ, f, sid, block[:n])
-		block = block[n:]
-		if len(block) == 0 {
-			return
-		}
-		typ, flags = http2.FrameContinuation, 0
-	}
+	writeHeaderBlock(&h.c.out, sid, h.encBuf.Bytes(), endStream, h.peerMaxFrame)
 }

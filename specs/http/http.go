@@ -95,3 +95,12 @@ type ChallengeEx struct {
 	// Headers holds the challenge request head.
 	Headers Headers `json:"headers"`
 }
+
+// Extensions names the http extension types for spec scripts
+// (`http:begin {"headers": [...]}`).
+var Extensions = map[string]func() any{
+	"begin":     func() any { return new(BeginEx) },
+	"end":       func() any { return new(EndEx) },
+	"reset":     func() any { return new(ResetEx) },
+	"challenge": func() any { return new(ChallengeEx) },
+}

@@ -1,0 +1,130 @@
+package http_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sluicehq/sluice/engine/enginetest"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+)
+
+// proxyConfig is tcp -> http server -> http client -> tcp client -> origin.
+func proxyConfig(origin, clientOptions string) string {
+	host, port, _ := net.SplitHostPort(origin)
+	return fmt.Sprintf(`
+name: test
+bindings:
+  tcp0:
+    type: tcp
+    kind: server
+    options: { host: 127.0.0.1, port: 0 }
+    exit: http0
+  http0:
+    type: http
+    kind: server
+    exit: client0
+  client0:
+    type: http
+    kind: client
+%s
+    exit: tcp1
+  tcp1:
+    type: tcp
+    kind: client
+    options: { host: %s, port: %s }
+`, clientOptions, host, port)
+}
+
+func originHandler(w nethttp.ResponseWriter, r *nethttp.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("X-Origin-Proto", r.Proto)
+	w.Header().Set("X-Method", r.Method)
+	w.Header().Set("X-Host", r.Host)
+	w.Header().Set("X-Path", r.URL.RequestURI())
+	if r.URL.Path == "/big" {
+		w.Write([]byte(strings.Repeat("x", 1<<20)))
+		return
+	}
+	w.Write(body)
+}
+
+func TestProxyHTTP1(t *testing.T) {
+	origin := httptest.NewServer(nethttp.HandlerFunc(originHandler))
+	defer origin.Close()
+	e := enginetest.Start(t, proxyConfig(origin.Listener.Addr().String(), ""))
+	addr := enginetest.Addr(t, e, "test:tcp0")
+	client := &nethttp.Client{Transport: &nethttp.Transport{}}
+	defer client.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 5; j++ {
+				body := strings.Repeat(fmt.Sprint(i), 1000*(j+1))
+				resp, err := client.Post("http://"+addr+"/p?x=1", "text/plain", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(got) != body || resp.Header.Get("X-Path") != "/p?x=1" || resp.Header.Get("X-Origin-Proto") != "HTTP/1.1" {
+					t.Errorf("got %d %d bytes %v", resp.StatusCode, len(got), resp.Header)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	resp, err := client.Get("http://" + addr + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(got) != 1<<20 {
+		t.Fatalf("big: %d bytes", len(got))
+	}
+}
+
+func TestProxyH2PriorKnowledge(t *testing.T) {
+	origin := httptest.NewServer(h2c.NewHandler(nethttp.HandlerFunc(originHandler), &http2.Server{}))
+	defer origin.Close()
+	e := enginetest.Start(t, proxyConfig(origin.Listener.Addr().String(), "    options: { versions: [h2], timeouts: { keep-alive: 0.2 } }"))
+	addr := enginetest.Addr(t, e, "test:tcp0")
+	tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		return net.Dial(network, addr)
+	}}
+	defer tr.CloseIdleConnections()
+	client := &nethttp.Client{Transport: tr}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 5; j++ {
+				body := strings.Repeat(fmt.Sprint(i), 30000*(j+1))
+				resp, err := client.Post("http://"+addr+"/p", "text/plain", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(got) != body || resp.Header.Get("X-Origin-Proto") != "HTTP/2.0" {
+					t.Errorf("got %d %d bytes %v", resp.StatusCode, len(got), resp.Header)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+}
