@@ -66,7 +66,11 @@
 //     when they receive the Abort and Reset. LiveStreams counts what is open.
 //  7. The payload and extension of a frame pass to the receiver, which may
 //     keep them; the sender must not modify them after sending. The *Frame
-//     itself is valid only during Receive.
+//     itself is valid only during Receive. A Data frame flagged FlagPooled
+//     carries a whole buffer from NewBuffer that only its holder references:
+//     forwarding the frame unchanged passes that on, and the last holder may
+//     Recycle the buffer; a binding that keeps, splits or duplicates such a
+//     payload clears the flag.
 //
 // Lock order: the engine takes its stream table lock and an Executor's queue
 // lock only briefly and never while calling a binding, so bindings may call

@@ -41,6 +41,7 @@ type conn struct {
 
 	wmu          sync.Mutex
 	pending      net.Buffers
+	recycle      [][]byte // pooled buffers in pending, to recycle once written
 	pendingBytes int
 	writing      bool // a writer goroutine is running
 	endWrite     bool // half-close once pending is written
@@ -67,7 +68,7 @@ func (c *conn) Receive(s *engine.Stream, f *engine.Frame) {
 	case engine.BeginFrame:
 		s.Window(writeWindow)
 	case engine.DataFrame:
-		c.write(f.Payload)
+		c.write(f.Payload, f.Flags&engine.FlagPooled != 0)
 	case engine.EndFrame:
 		c.endWriting()
 	case engine.AbortFrame:
@@ -112,29 +113,34 @@ func (c *conn) readLoop() {
 			return
 		}
 		if buf == nil {
-			buf = make([]byte, size)
+			buf = engine.NewBuffer(size)
 		}
 		n, err := c.nc.Read(buf[:min(int64(len(buf)), avail)])
 		if n > 0 {
 			c.readable.Add(-int64(n))
 			var data []byte
+			flags := engine.FlagsComplete
 			if n >= len(buf)/4 {
-				data, buf = buf[:n:n], nil
+				// the whole pooled buffer goes, for the last holder to recycle
+				data, buf, flags = buf[:n], nil, flags|engine.FlagPooled
 			} else {
 				// append to nil allocates without zeroing what it copies
 				data = append([]byte(nil), buf[:n]...)
 			}
-			c.s.Execute(func() { c.s.Data(engine.FlagsComplete, data, nil) })
+			c.s.Execute(func() { c.s.Data(flags, data, nil) })
 			switch {
 			case n == size && size < maxReadBuffer:
-				size, small, buf = 2*size, 0, nil
+				size, small = 2*size, 0
+				buf = recycled(buf)
 			case n < size/8 && size > minReadBuffer:
 				if small++; small > 8 {
-					size, small, buf = minReadBuffer, 0, nil
+					size, small = minReadBuffer, 0
+					buf = recycled(buf)
 				}
 			}
 		}
 		if err != nil {
+			recycled(buf)
 			if c.stopReading.Load() {
 				return
 			}
@@ -151,11 +157,22 @@ func (c *conn) readLoop() {
 	}
 }
 
+// recycled gives a read buffer back to the pool and returns nil.
+func recycled(buf []byte) []byte {
+	if buf != nil {
+		engine.Recycle(buf)
+	}
+	return nil
+}
+
 // write sends payload to the socket. When nothing is queued it first tries
 // a non-blocking write on the Executor, which succeeds whenever the socket
 // buffer has room: no goroutine handoff, and the peer is credited at once.
 // What the socket does not take is queued for the writer goroutine.
-func (c *conn) write(payload []byte) {
+//
+// A payload marked engine.FlagPooled is recycled once written.
+func (c *conn) write(payload []byte, pooled bool) {
+	orig := payload
 	c.wmu.Lock()
 	if c.writeFailed || c.endWrite {
 		c.wmu.Unlock()
@@ -175,12 +192,18 @@ func (c *conn) write(payload []byte) {
 			c.s.Window(n)
 		}
 		if n == len(payload) {
+			if pooled {
+				engine.Recycle(orig)
+			}
 			return
 		}
 		payload = payload[n:]
 		c.wmu.Lock()
 	}
 	c.pending = append(c.pending, payload)
+	if pooled {
+		c.recycle = append(c.recycle, orig)
+	}
 	c.pendingBytes += len(payload)
 	start := !c.writing
 	c.writing = true
@@ -237,8 +260,8 @@ func (c *conn) endWriting() {
 func (c *conn) writeLoop() {
 	for {
 		c.wmu.Lock()
-		bufs, n := c.pending, c.pendingBytes
-		c.pending, c.pendingBytes = nil, 0
+		bufs, n, done := c.pending, c.pendingBytes, c.recycle
+		c.pending, c.pendingBytes, c.recycle = nil, 0, nil
 		if len(bufs) == 0 {
 			c.writing = false
 			half := c.endWrite
@@ -257,10 +280,13 @@ func (c *conn) writeLoop() {
 		c.wmu.Unlock()
 		if _, err := bufs.WriteTo(c.nc); err != nil {
 			c.wmu.Lock()
-			c.writeFailed, c.writing, c.pending = true, false, nil
+			c.writeFailed, c.writing, c.pending, c.recycle = true, false, nil, nil
 			c.wmu.Unlock()
 			c.s.Execute(func() { c.fail("write", err) })
 			return
+		}
+		for _, b := range done {
+			engine.Recycle(b)
 		}
 		c.s.Execute(func() { c.s.Window(n) })
 	}

@@ -67,7 +67,14 @@ func (r *relay) Receive(_ *engine.Stream, f *engine.Frame) {
 	case engine.BeginFrame:
 		// already sent by Open
 	case engine.DataFrame:
-		r.exit.Data(f.Flags, r.apply(f.Payload), f.Ext)
+		// The rewritten bytes are a new buffer: the pooled original, if
+		// any, is no longer needed, and the flag must not travel with the
+		// copy (engine/doc.go, rule 7).
+		out := r.apply(f.Payload)
+		if f.Flags&engine.FlagPooled != 0 {
+			engine.Recycle(f.Payload)
+		}
+		r.exit.Data(f.Flags&^engine.FlagPooled, out, f.Ext)
 	case engine.WindowFrame:
 		r.exit.Window(f.Credit)
 	default:
