@@ -58,9 +58,14 @@ func (cl *client) Accept(s *engine.Stream, begin *engine.Frame) (engine.Receiver
 			"authority", be.Headers.Value(httpspec.Authority), "path", be.Headers.Value(httpspec.Path))
 		return nil, fmt.Errorf("%s: no route for request to %s", cl.bc.Name(), be.Headers.Value(httpspec.Authority))
 	}
-	_ = params
-	key := poolKey{exit: r.Exit.Name(), scheme: be.Headers.Value(httpspec.Scheme), authority: be.Headers.Value(httpspec.Authority)}
 	req := &originReq{s: s}
+	headers := be.Headers
+	if len(cl.cfg.overrides) > 0 || len(r.overrides) > 0 {
+		headers = headers.Clone()
+		applyOverrides(&headers, cl.cfg.overrides, r.overrides, params)
+		req.overridden = headers
+	}
+	key := poolKey{exit: r.Exit.Name(), scheme: headers.Value(httpspec.Scheme), authority: headers.Value(httpspec.Authority)}
 	conn := cl.assign(key, r, req)
 	req.conn = conn
 	s.SetExecutor(conn.exec)

@@ -69,9 +69,10 @@ func (c *originConn) reserveIdle() bool {
 // configured versions call for.
 func (c *originConn) connect() {
 	key := c.pool.key
+	// The exit decides where the connection goes (a tcp client's host and
+	// port); the authority is offered as the TLS server name.
 	ext := &proxy.BeginEx{Address: proxy.Address{Protocol: "stream"}}
-	host, port := splitAuthority(key.authority, key.scheme)
-	ext.Address.Destination, ext.Address.DestinationPort = host, port
+	host, _ := splitAuthority(key.authority, key.scheme)
 	ext.Infos.Authority = host
 	switch cfg := c.cl.cfg; {
 	case cfg.h2 && !cfg.h1:

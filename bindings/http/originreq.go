@@ -13,16 +13,17 @@ type originReq struct {
 	conn *originConn
 	s    *engine.Stream
 
-	headers  httpspec.Headers
-	begun    bool // the request head arrived
-	started  bool // handed to the connection
-	reqEnded bool
-	trailers httpspec.Headers
-	body     [][]byte // request body not yet written
-	bodyN    int
-	credit   int  // window granted to the requester
-	bodySent bool // some body bytes reached the connection: not retryable
-	retried  bool
+	headers    httpspec.Headers
+	overridden httpspec.Headers // the head with the client's overrides, set in Accept
+	begun      bool             // the request head arrived
+	started    bool             // handed to the connection
+	reqEnded   bool
+	trailers   httpspec.Headers
+	body       [][]byte // request body not yet written
+	bodyN      int
+	credit     int  // window granted to the requester
+	bodySent   bool // some body bytes reached the connection: not retryable
+	retried    bool
 
 	respBegun bool
 	respEnded bool
@@ -47,7 +48,9 @@ func (r *originReq) Receive(s *engine.Stream, f *engine.Frame) {
 	c := r.conn
 	switch f.Type {
 	case engine.BeginFrame:
-		if be, ok := f.Ext.(*httpspec.BeginEx); ok {
+		if r.overridden != nil {
+			r.headers = r.overridden
+		} else if be, ok := f.Ext.(*httpspec.BeginEx); ok {
 			r.headers = be.Headers
 		}
 		r.begun = true
