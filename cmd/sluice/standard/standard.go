@@ -6,6 +6,7 @@ package standard
 import (
 	// bindings
 	_ "github.com/sluicehq/sluice/bindings/echo"
+	_ "github.com/sluicehq/sluice/bindings/http"
 	_ "github.com/sluicehq/sluice/bindings/tcp"
 	_ "github.com/sluicehq/sluice/bindings/tls"
 
