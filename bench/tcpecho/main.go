@@ -21,6 +21,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,11 +57,13 @@ func main() {
 	waitListening(refAddr)
 	waitListening(sluiceAddr)
 
-	var refTput, spliceTput, slTput, refP50, slP50, refP99, slP99 []float64
+	var refTput, spliceTput, slTput, refP50, slP50, refP99, slP99, refCPU, slCPU []float64
 	for i := 0; i < *runs; i++ {
-		refTput = append(refTput, throughput(refAddr, *conns, *duration))
+		tput, cpu := measured(ref, func() float64 { return throughput(refAddr, *conns, *duration) })
+		refTput, refCPU = append(refTput, tput), append(refCPU, cpu)
 		spliceTput = append(spliceTput, throughput(spliceAddr, *conns, *duration))
-		slTput = append(slTput, throughput(sluiceAddr, *conns, *duration))
+		tput, cpu = measured(sl, func() float64 { return throughput(sluiceAddr, *conns, *duration) })
+		slTput, slCPU = append(slTput, tput), append(slCPU, cpu)
 		p50, p99 := latency(refAddr, *conns, *duration)
 		refP50, refP99 = append(refP50, p50), append(refP99, p99)
 		p50, p99 = latency(sluiceAddr, *conns, *duration)
@@ -79,16 +83,18 @@ tcp server -> echo through sluice, against a plain Go echo server in its own pro
 | measure | sluice | plain Go | ratio |
 | --- | --- | --- | --- |
 | throughput, MiB/s (16 KiB blocks, 256 KiB in flight per connection) | %.0f (%.0f%%) | %.0f (%.0f%%) | **%.2f** |
+| server CPU seconds per GiB echoed (lower is better) | %.2f | %.2f | %.2f |
 | round trip p50, µs (64-byte messages) | %.0f | %.0f | %.2f |
 | round trip p99, µs | %.0f | %.0f | %.2f |
 
-Target: throughput at least 0.8 of the plain server's: %s (%.2f).
+Target: throughput at least 0.8 of the plain server's: %s (%.2f). The CPU figure is the steadier one on a shared machine: the load generator runs on the same cores, so throughput moves with whatever else runs.
 
 For scale: the same plain server written with io.Copy echoed %.0f MiB/s (sluice at %.2f of it). On Linux io.Copy between two TCP connections becomes splice(2), which moves the bytes inside the kernel without copying them into the process; no proxy that reads what it forwards can do that, so it is not the reference.
 
 Machine: %s. Date: %s. Command: `+"`go run ./bench/tcpecho -sluice bin/sluice -conns %d -duration %v -runs %d`"+` (part of `+"`make bench`"+`).
 `, *conns, *runs, *duration,
 		report.Median(slTput), 100*report.Spread(slTput), report.Median(refTput), 100*report.Spread(refTput), ratio,
+		report.Median(slCPU), report.Median(refCPU), report.Median(slCPU)/report.Median(refCPU),
 		report.Median(slP50), report.Median(refP50), report.Median(slP50)/report.Median(refP50),
 		report.Median(slP99), report.Median(refP99), report.Median(slP99)/report.Median(refP99),
 		verdict, ratio, report.Median(spliceTput), report.Median(slTput)/report.Median(spliceTput),
@@ -103,6 +109,34 @@ Machine: %s. Date: %s. Command: `+"`go run ./bench/tcpecho -sluice bin/sluice -c
 // reads into a 32 KiB buffer and writes it back ("loop"), or io.Copy, which
 // Linux turns into splice(2) and so never copies the bytes into the
 // process ("splice").
+// measured runs a throughput measurement and returns it with the CPU time
+// the server process spent per GiB moved (echoed bytes count once).
+func measured(server *exec.Cmd, run func() float64) (float64, float64) {
+	before := cpuSeconds(server.Process.Pid)
+	start := time.Now()
+	tput := run()
+	elapsed := time.Since(start).Seconds()
+	cpu := cpuSeconds(server.Process.Pid) - before
+	gib := tput * elapsed / 1024
+	if gib == 0 {
+		return tput, 0
+	}
+	return tput, cpu / gib
+}
+
+// cpuSeconds reads a process's user+system CPU time from /proc.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// fields after the command name, which is in parentheses
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
 func serveEcho(addr, mode string) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -262,4 +296,3 @@ func waitListening(addr string) {
 	}
 	log.Fatalf("nothing listens on %s", addr)
 }
-

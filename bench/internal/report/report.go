@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -34,6 +35,9 @@ func WriteSection(path, name, body string) error {
 		text = text[:i] + section + text[i+j+len(close):]
 	} else {
 		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
 }
