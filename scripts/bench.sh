@@ -7,3 +7,4 @@ duration="${1:-5s}"
 runs="${2:-3}"
 make -s build
 go run ./bench/tcpecho -sluice bin/sluice -duration "$duration" -runs "$runs"
+go run ./bench/http -sluice bin/sluice -duration "$duration" -runs "$runs"

@@ -9,7 +9,7 @@
 // at a time; for HTTP/2 (h2c with prior knowledge) each carries -streams
 // concurrent streams. Requests are GET /echo; the echo answers 200 with the
 // request's regular headers and an empty body, and so does the plain
-// server. Latency percentiles come from h2load's per-request log.
+// server (net/http with HTTP/1.1 and unencrypted HTTP/2 enabled). Latency percentiles come from h2load's per-request log.
 package main
 
 import (
@@ -30,8 +30,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/bench/internal/report"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 )
 
 func main() {
@@ -120,7 +118,7 @@ func main() {
 	}
 	body := fmt.Sprintf(`## http echo
 
-tcp server -> http server -> echo through sluice (bench/http/zilla.yaml), against a plain Go net/http server in its own process answering the same bytes (200, the request's headers mirrored, empty body; golang.org/x/net/http2/h2c for HTTP/2 in clear text). h2load, one thread, %d connections, GET /echo; HTTP/1.1 one request at a time per connection, HTTP/2 %d concurrent streams per connection; %d alternating runs of %v each after a 1 s warm-up; median (spread = (max-min)/median).
+tcp server -> http server -> echo through sluice (bench/http/zilla.yaml), against a plain Go net/http server in its own process answering the same bytes (200, the request's headers mirrored, empty body; net/http's own unencrypted HTTP/2 for h2c). h2load, one thread, %d connections, GET /echo; HTTP/1.1 one request at a time per connection, HTTP/2 %d concurrent streams per connection; %d alternating runs of %v each after a 1 s warm-up; median (spread = (max-min)/median).
 
 | measure | sluice | plain Go | ratio |
 | --- | --- | --- | --- |
@@ -188,7 +186,10 @@ func servePlain(addr string) {
 		w.WriteHeader(http.StatusOK)
 		io.Copy(w, r.Body)
 	})
-	srv := &http.Server{Addr: addr, Handler: h2c.NewHandler(h, &http2.Server{MaxConcurrentStreams: 100})}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Addr: addr, Handler: h, Protocols: &protocols}
 	log.Fatal(srv.ListenAndServe())
 }
 
