@@ -240,7 +240,7 @@ func newAsyncGet(x *exchange, cid string, params []param) *asyncGet {
 	return g
 }
 
-func (g *asyncGet) begin()                {}
+func (g *asyncGet) begin()               {}
 func (g *asyncGet) data(f *engine.Frame) { g.x.s.Window(len(f.Payload)) }
 
 func (g *asyncGet) end() {

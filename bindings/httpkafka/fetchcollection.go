@@ -60,7 +60,7 @@ func newCollectionFetch(x *exchange) *collectionFetch {
 	return c
 }
 
-func (c *collectionFetch) begin()                {}
+func (c *collectionFetch) begin()               {}
 func (c *collectionFetch) data(f *engine.Frame) { c.x.s.Window(len(f.Payload)) }
 
 func (c *collectionFetch) end() { c.open() }

@@ -73,7 +73,7 @@ func newItemFetch(x *exchange) *itemFetch {
 	return i
 }
 
-func (i *itemFetch) begin()                {}
+func (i *itemFetch) begin()               {}
 func (i *itemFetch) data(f *engine.Frame) { i.x.s.Window(len(f.Payload)) }
 
 func (i *itemFetch) end() {
