@@ -1,0 +1,273 @@
+// Package httpkafkatest runs the http.kafka.* examples for their tests: a
+// broker (real Kafka when KAFKA_BOOTSTRAP_SERVERS names one, the embedded
+// broker otherwise), the example's zilla.yaml in an in-process engine with
+// topics renamed for the run, and the real clients of the READMEs, curl
+// and kcat.
+package httpkafkatest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	_ "github.com/sluicehq/sluice/bindings/http"
+	_ "github.com/sluicehq/sluice/bindings/httpkafka"
+	_ "github.com/sluicehq/sluice/bindings/kafka"
+	"github.com/sluicehq/sluice/bindings/kafka/embedded"
+	_ "github.com/sluicehq/sluice/bindings/tcp"
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/enginetest"
+	"github.com/sluicehq/sluice/internal/testtool"
+)
+
+// Broker is the Kafka the examples run against.
+type Broker struct {
+	Addr string
+	// Real is set for real Kafka (KAFKA_BOOTSTRAP_SERVERS), unset for the
+	// embedded broker.
+	Real bool
+}
+
+var (
+	brokerOnce sync.Once
+	broker     Broker
+	brokerErr  error
+)
+
+// SharedBroker returns the broker of the test binary: real Kafka when
+// KAFKA_BOOTSTRAP_SERVERS is set, else an embedded broker started once.
+func SharedBroker(t testing.TB) Broker {
+	t.Helper()
+	brokerOnce.Do(func() {
+		if addr, ok := testtool.KafkaBootstrap(); ok {
+			broker = Broker{Addr: addr, Real: true}
+			return
+		}
+		addr, _, err := embedded.Start("")
+		broker, brokerErr = Broker{Addr: addr}, err
+	})
+	if brokerErr != nil {
+		t.Fatal(brokerErr)
+	}
+	return broker
+}
+
+// Topic is a topic an example uses, made for the test.
+type Topic struct {
+	Name       string
+	Partitions int32
+	Compacted  bool
+}
+
+// Example is an example's pipeline, running.
+type Example struct {
+	Broker Broker
+	Engine *engine.Engine
+	// Addr is the http server's address, Port its port.
+	Addr, Port string
+	// Topics maps each topic of the zilla.yaml to the name used in this
+	// run (the same with a random suffix, so that runs against a real
+	// broker do not see each other's records).
+	Topics map[string]string
+}
+
+// Start makes the topics under fresh names, then starts dir/zilla.yaml on
+// 127.0.0.1 and a free port, with those names.
+func Start(t *testing.T, dir string, topics ...Topic) *Example {
+	t.Helper()
+	b := SharedBroker(t)
+	yaml, err := os.ReadFile(filepath.Join(dir, "zilla.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	x := &Example{Broker: b, Topics: map[string]string{}}
+	var pairs []string
+	for _, tp := range topics {
+		name := tp.Name + "-" + hex.EncodeToString(suffix[:])
+		x.Topics[tp.Name] = name
+		pairs = append(pairs, " "+tp.Name+"\n", " "+name+"\n", ": "+tp.Name+"\n", ": "+name+"\n")
+		createTopic(t, b.Addr, name, tp)
+	}
+	text := strings.NewReplacer(pairs...).Replace(string(yaml))
+	text = strings.ReplaceAll(text, "host: 0.0.0.0", "host: 127.0.0.1")
+	x.Engine = enginetest.Start(t, text, enginetest.Options{
+		File: filepath.Join(dir, "zilla.yaml"),
+		Env:  map[string]string{"HTTP_PORT": "0", "KAFKA_BOOTSTRAP_SERVERS": b.Addr},
+		// The cache keeps its tails open for its bootstrap topics.
+		AllowOpenStreams: true,
+	})
+	x.Addr = enginetest.Addr(t, x.Engine, "example:north_tcp_server")
+	_, x.Port, _ = net.SplitHostPort(x.Addr)
+	return x
+}
+
+func createTopic(t *testing.T, addr, name string, tp Topic) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(addr, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	configs := map[string]*string{}
+	if tp.Compacted {
+		compact := "compact"
+		configs["cleanup.policy"] = &compact
+	}
+	partitions := tp.Partitions
+	if partitions == 0 {
+		partitions = 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, configs, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+}
+
+// Topic returns the name a topic of the zilla.yaml has in this run.
+func (x *Example) Topic(name string) string {
+	if n, ok := x.Topics[name]; ok {
+		return n
+	}
+	return name
+}
+
+// Response is what curl printed: the status, the header fields (names
+// lower-case, in order) and the body.
+type Response struct {
+	Status  int
+	Headers [][2]string
+	Body    string
+}
+
+// Header returns the first value of a header field, and whether it is there.
+func (r *Response) Header(name string) (string, bool) {
+	for _, h := range r.Headers {
+		if h[0] == name {
+			return h[1], true
+		}
+	}
+	return "", false
+}
+
+// Curl runs curl -sS -i with args against the example (a path argument
+// starting with / is made a URL), and parses what it printed.
+func (x *Example) Curl(t *testing.T, args ...string) *Response {
+	t.Helper()
+	curl := testtool.Require(t, "curl")
+	full := []string{"-sS", "-i", "--max-time", "20"}
+	for _, a := range args {
+		if strings.HasPrefix(a, "/") {
+			a = "http://localhost:" + x.Port + a
+		}
+		full = append(full, a)
+	}
+	cmd := exec.Command(curl, full...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
+	}
+	r, err := parseResponse(string(out))
+	if err != nil {
+		t.Fatalf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
+	}
+	return r
+}
+
+// parseResponse reads curl -i output, skipping interim (1xx) responses.
+func parseResponse(out string) (*Response, error) {
+	for {
+		head, body, ok := strings.Cut(out, "\r\n\r\n")
+		if !ok {
+			return nil, fmt.Errorf("no response head")
+		}
+		sc := bufio.NewScanner(strings.NewReader(head))
+		sc.Scan()
+		var proto string
+		r := &Response{}
+		if _, err := fmt.Sscanf(sc.Text(), "%s %d", &proto, &r.Status); err != nil {
+			return nil, fmt.Errorf("status line %q: %v", sc.Text(), err)
+		}
+		if r.Status >= 100 && r.Status < 200 {
+			out = body
+			continue
+		}
+		for sc.Scan() {
+			name, value, _ := strings.Cut(sc.Text(), ":")
+			r.Headers = append(r.Headers, [2]string{strings.ToLower(name), strings.TrimSpace(value)})
+		}
+		r.Body = body
+		return r, nil
+	}
+}
+
+// Expect fails the test unless the response has the status, each of the
+// header values given (name, value pairs; a value of "*" only requires the
+// field), and the body.
+func (r *Response) Expect(t *testing.T, status int, body string, headers ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("status %d, want %d (body %q)", r.Status, status, r.Body)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		got, ok := r.Header(headers[i])
+		switch {
+		case !ok:
+			t.Errorf("no %s header in %v", headers[i], r.Headers)
+		case headers[i+1] != "*" && got != headers[i+1]:
+			t.Errorf("%s: %q, want %q", headers[i], got, headers[i+1])
+		}
+	}
+	if r.Body != body {
+		t.Errorf("body %q, want %q", r.Body, body)
+	}
+}
+
+// Kcat runs kcat against the broker with args, where -t names a topic of
+// the zilla.yaml (renamed for the run), and returns its output.
+func (x *Example) Kcat(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	kcat := testtool.Require(t, "kcat")
+	full := []string{"-b", x.Broker.Addr}
+	for i := 0; i < len(args); i++ {
+		full = append(full, args[i])
+		if args[i] == "-t" && i+1 < len(args) {
+			i++
+			full = append(full, x.Topic(args[i]))
+		}
+	}
+	cmd := exec.Command(kcat, full...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat %s: %v\n%s", strings.Join(full, " "), err, out)
+	}
+	return string(out)
+}
+
+// Records reads every record of a topic with kcat, one line each as
+// "key=K headers=H value=V".
+func (x *Example) Records(t *testing.T, topic string) []string {
+	t.Helper()
+	out := x.Kcat(t, "", "-C", "-t", topic, "-e", "-q", "-f", `key=%k headers=%h value=%s\n`)
+	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+}
