@@ -1,0 +1,107 @@
+package ssekafka_test
+
+import (
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/engine"
+	kafkaspec "github.com/sluicehq/sluice/specs/kafka"
+)
+
+// These tests pin limits of the kafka cache reader that sse-kafka works
+// around (it drops records below the position it asked for, see
+// proxy.belowFloor); they fail against the cache alone. Set
+// SLUICE_KNOWN_ISSUES=1 to run them.
+
+// fetchCollector opens a merged fetch on a binding and keeps the offsets of
+// the records it gets.
+type fetchCollector struct {
+	mu      sync.Mutex
+	offsets []int64
+}
+
+func (fc *fetchCollector) Receive(s *engine.Stream, f *engine.Frame) {
+	switch f.Type {
+	case engine.BeginFrame:
+		s.Window(1 << 20)
+	case engine.DataFrame:
+		if ex, ok := f.Ext.(*kafkaspec.DataEx); ok {
+			fc.mu.Lock()
+			fc.offsets = append(fc.offsets, ex.Offset)
+			fc.mu.Unlock()
+		}
+		s.Window(len(f.Payload))
+	}
+}
+
+func (fc *fetchCollector) first(t *testing.T) int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fc.mu.Lock()
+		if len(fc.offsets) > 0 {
+			o := fc.offsets[0]
+			fc.mu.Unlock()
+			return o
+		}
+		fc.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("no record fetched")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fetchDirect(t *testing.T, e *engine.Engine, begin *kafkaspec.BeginEx) *fetchCollector {
+	t.Helper()
+	fc := &fetchCollector{}
+	exec := engine.NewExecutor()
+	var s *engine.Stream
+	var err error
+	exec.Execute(func() { s, err = e.Open("test:cache0", exec, fc, engine.Frame{Ext: begin}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Execute(func() { s.Terminate(nil) }) })
+	return fc
+}
+
+// TestCacheResumeAheadOfTail: a fetch asking to start at offset 30 of a
+// topic whose cache is cold (its tail still at the start) gets records from
+// offset 0: the reader is placed where the tail stands, not where it was
+// asked to start.
+func TestCacheResumeAheadOfTail(t *testing.T) {
+	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
+		t.Skip("known kafka cache issue: a cold cache starts a reader where its tail stands (SLUICE_KNOWN_ISSUES=1 runs it)")
+	}
+	addr := broker(t)
+	topic := newTopic(t, addr, 1)
+	produce(t, kafkaClient(t, addr), topic, numbered("v", 0, 60)...)
+	in := start(t, addr, pipelineYAML("", ""), 1)
+	fc := fetchDirect(t, in.e, &kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: topic,
+		Partitions: []kafkaspec.PartitionOffset{{Partition: 0, Offset: 30}}})
+	if o := fc.first(t); o != 30 {
+		t.Errorf("first record at offset %d, want 30", o)
+	}
+}
+
+// TestCacheLiveOnColdCache: a live fetch on a cold cache gets the history:
+// live is placed at the tail, which starts at the beginning of the topic.
+func TestCacheLiveOnColdCache(t *testing.T) {
+	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
+		t.Skip("known kafka cache issue: live on a cold cache starts at the tail, not at the end of the topic (SLUICE_KNOWN_ISSUES=1 runs it)")
+	}
+	addr := broker(t)
+	topic := newTopic(t, addr, 1)
+	cl := kafkaClient(t, addr)
+	produce(t, cl, topic, numbered("v", 0, 60)...)
+	in := start(t, addr, pipelineYAML("", ""), 1)
+	fc := fetchDirect(t, in.e, &kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: topic, Default: kafkaspec.StartLive})
+	time.Sleep(200 * time.Millisecond)
+	produce(t, cl, topic, rec("k", "after"))
+	if o := fc.first(t); o != 60 {
+		t.Errorf("first record at offset %d, want 60 (the first written after the fetch began)", o)
+	}
+}
