@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
-	ssekafkaspec "github.com/sluicehq/sluice/specs/ssekafka"
 	ssespec "github.com/sluicehq/sluice/specs/sse"
+	ssekafkaspec "github.com/sluicehq/sluice/specs/ssekafka"
 )
 
 func init() { engine.RegisterBinding(Type) }
