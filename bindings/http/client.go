@@ -66,15 +66,20 @@ func (cl *client) Accept(s *engine.Stream, begin *engine.Frame) (engine.Receiver
 		req.overridden = headers
 	}
 	key := poolKey{exit: r.Exit.Name(), scheme: headers.Value(httpspec.Scheme), authority: headers.Value(httpspec.Authority)}
-	conn := cl.assign(key, r, req)
+	conn, fresh := cl.assign(key, r, req)
 	req.conn = conn
 	s.SetExecutor(conn.exec)
+	if fresh {
+		// Outside the pool's lock: connecting may fail at once, and the
+		// failure takes the lock to forget the connection.
+		conn.exec.Execute(conn.connect)
+	}
 	return req, nil
 }
 
 // assign picks a connection for req: an HTTP/2 connection with room, an
-// idle HTTP/1.1 one, or a new one.
-func (cl *client) assign(key poolKey, r *route, req *originReq) *originConn {
+// idle HTTP/1.1 one, or a new one (fresh), which the caller connects.
+func (cl *client) assign(key poolKey, r *route, req *originReq) (c *originConn, fresh bool) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	p := cl.pools[key]
@@ -84,7 +89,7 @@ func (cl *client) assign(key poolKey, r *route, req *originReq) *originConn {
 	}
 	for _, c := range p.h2 {
 		if c.reserve() {
-			return c
+			return c, false
 		}
 	}
 	for len(p.idle) > 0 {
@@ -92,10 +97,10 @@ func (cl *client) assign(key poolKey, r *route, req *originReq) *originConn {
 		p.idle[len(p.idle)-1] = nil
 		p.idle = p.idle[:len(p.idle)-1]
 		if c.reserveIdle() {
-			return c
+			return c, false
 		}
 	}
-	c := newOriginConn(cl, p)
+	c = newOriginConn(cl, p)
 	if cl.cfg.h2 && (!cl.cfg.h1 || p.isH2) {
 		c.expectH2 = true
 		p.h2 = append(p.h2, c)
@@ -103,7 +108,7 @@ func (cl *client) assign(key poolKey, r *route, req *originReq) *originConn {
 	} else {
 		c.reserved = 1
 	}
-	return c
+	return c, true
 }
 
 // becameH2 records that a connection negotiated h2: later requests share it.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"golang.org/x/net/http2"
@@ -127,4 +128,44 @@ func TestProxyH2PriorKnowledge(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+func TestProxyOriginUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	e := enginetest.Start(t, proxyConfig(dead, ""))
+	resp, err := nethttp.Get("http://" + enginetest.Addr(t, e, "test:tcp0") + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 502 {
+		t.Fatalf("got %d", resp.StatusCode)
+	}
+}
+
+// TestProxyBodyStallBeforeResponse: an origin that waits for the whole
+// body, a client that stalls in the middle of it: 408, and the origin
+// connection is abandoned.
+func TestProxyBodyStallBeforeResponse(t *testing.T) {
+	origin := httptest.NewServer(nethttp.HandlerFunc(originHandler))
+	defer origin.Close()
+	cfg := strings.Replace(proxyConfig(origin.Listener.Addr().String(), ""),
+		"    kind: server\n    exit: client0", "    kind: server\n    options: { timeouts: { request-body: 0.3 } }\n    exit: client0", 1)
+	e := enginetest.Start(t, cfg)
+	conn, err := net.Dial("tcp", enginetest.Addr(t, e, "test:tcp0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	b, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 408 Request Timeout\r\n") {
+		t.Fatalf("got %q", b)
+	}
 }

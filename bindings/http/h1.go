@@ -63,9 +63,11 @@ func (h *h1Conn) setPhase(p h1Phase) {
 	}
 }
 
-// received runs the connection forward as far as the input allows.
+// received runs the connection forward as far as the input allows, and
+// tops up the tcp stream's window for what it consumed.
 func (h *h1Conn) received() {
 	c := h.c
+	defer c.grantInput()
 	for !c.closed {
 		if c.closing || h.inputDone && h.ex == nil {
 			c.in = nil

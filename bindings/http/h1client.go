@@ -169,6 +169,7 @@ func (h *h1Client) wrote() {
 // requester's window.
 func (h *h1Client) received() {
 	c := h.c
+	defer c.grantInput()
 	for r := h.active; r != nil && !c.closed && len(c.in) > 0; r = h.active {
 		if !h.respStarted {
 			if !h.readHead() {

@@ -81,7 +81,9 @@ func newH2Conn(c *serverConn, upgradeSettings []byte) *h2Conn {
 	h.idleSince = h.started
 	h.fr = http2.NewFramer(nil, &h.rd)
 	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	h.fr.MaxHeaderListSize = uint32(cfg.headerLimit)
+	// The Framer decodes up to twice the advertised limit, so that a head a
+	// little too large gets its 431 rather than a connection error.
+	h.fr.MaxHeaderListSize = uint32(2 * cfg.headerLimit)
 	h.fr.SetMaxReadFrameSize(maxReadFrame)
 	h.enc = hpack.NewEncoder(&h.encBuf)
 

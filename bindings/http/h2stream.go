@@ -92,7 +92,7 @@ func (h *h2Conn) onHeaders(f *http2.MetaHeadersFrame) {
 	st := &h2Stream{h: h, id: id, reqOpen: !f.StreamEnded(), recvWindow: streamWindow,
 		sendWindow: h.peerInitialWindow, declared: -1, lastProgress: time.Now()}
 	h.streams[id] = st
-	if f.Truncated {
+	if f.Truncated || headerListSize(f.Fields) > cfg.headerLimit {
 		h.c.log.Warn("request head too large", "client", h.c.client())
 		st.respond(statusHeaders(431))
 		return
@@ -118,6 +118,16 @@ func (h *h2Conn) onHeaders(f *http2.MetaHeadersFrame) {
 		st.declared = n
 	}
 	st.open(headers)
+}
+
+// headerListSize is the size of a header list as SETTINGS_MAX_HEADER_LIST_SIZE
+// counts it.
+func headerListSize(fields []hpack.HeaderField) int {
+	n := 0
+	for _, f := range fields {
+		n += int(f.Size())
+	}
+	return n
 }
 
 // upgrade starts stream 1 with the request that asked for `Upgrade: h2c`;

@@ -43,7 +43,6 @@ type originConn struct {
 func newOriginConn(cl *client, p *pool) *originConn {
 	c := &originConn{cl: cl, pool: p, exec: engine.NewExecutor(), maxStreams: 100}
 	c.flushTask = c.runFlush
-	c.exec.Execute(c.connect)
 	return c
 }
 

@@ -124,3 +124,13 @@ func TestHTTP1Raw(t *testing.T) {
 	}
 	t.Logf("%q", got)
 }
+
+func readHTTPResponse(br *bufio.Reader) (string, error) {
+	resp, err := nethttp.ReadResponse(br, nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}

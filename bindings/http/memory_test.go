@@ -1,0 +1,75 @@
+package http_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	nethttp "net/http"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+)
+
+// zeros is an endless reader of zero bytes, limited by io.LimitReader.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestLargeUploadMemoryBounded streams 256 MiB through the echo over
+// HTTP/1.1 and HTTP/2 and checks that the heap never holds more than a
+// small fraction of it: bodies flow within windows, end to end.
+func TestLargeUploadMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 512 MiB")
+	}
+	addr := startEcho(t, "")
+	const size = 256 << 20
+	h2 := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		return net.Dial(network, addr)
+	}}
+	defer h2.CloseIdleConnections()
+	h1 := &nethttp.Transport{}
+	defer h1.CloseIdleConnections()
+	for _, tr := range []nethttp.RoundTripper{h1, h2} {
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var m runtime.MemStats
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}()
+		req, _ := nethttp.NewRequest("POST", "http://"+addr+"/echo", io.LimitReader(zeros{}, size))
+		req.ContentLength = size
+		resp, err := (&nethttp.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		close(stop)
+		if err != nil || n != size {
+			t.Fatalf("echoed %d bytes: %v", n, err)
+		}
+		if p := peak.Load(); p > 48<<20 {
+			t.Errorf("%T: heap in use peaked at %d MiB while moving %d MiB", tr, p>>20, size>>20)
+		} else {
+			t.Logf("%T: heap in use peaked at %d MiB", tr, p>>20)
+		}
+	}
+}
