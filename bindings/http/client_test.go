@@ -86,11 +86,22 @@ func TestProxyHTTP1(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	resp, err := client.Get("http://" + addr + "/big")
+	// A body of unknown length goes chunked both ways.
+	chunked := strings.Repeat("chunk", 20000)
+	resp, err := client.Post("http://"+addr+"/c", "text/plain", io.MultiReader(strings.NewReader(chunked[:50000]), strings.NewReader(chunked[50000:])))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != chunked || len(resp.TransferEncoding) == 0 && resp.ContentLength != int64(len(chunked)) {
+		t.Fatalf("chunked upload: %d bytes, %v", len(got), resp.TransferEncoding)
+	}
+	resp, err = client.Get("http://" + addr + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if len(got) != 1<<20 {
 		t.Fatalf("big: %d bytes", len(got))

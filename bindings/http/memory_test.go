@@ -73,3 +73,42 @@ func TestLargeUploadMemoryBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleConnectionsCheap keeps 500 HTTP/1.1 connections idle after one
+// request each and reports what each costs (the tcp binding's reader
+// goroutine and buffer included).
+func TestIdleConnectionsCheap(t *testing.T) {
+	addr := startEcho(t, "")
+	const n = 500
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	buf := make([]byte, 4096)
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		io.WriteString(c, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perConn := (int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)) / n
+	perGoroutines := float64(runtime.NumGoroutine()-goroutines) / n
+	t.Logf("%d idle connections: %d bytes of heap and stack each (client side included), %.1f goroutines each", n, perConn, perGoroutines)
+	if perConn > 64<<10 {
+		t.Errorf("an idle connection costs %d bytes", perConn)
+	}
+}
