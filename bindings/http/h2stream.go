@@ -465,7 +465,6 @@ func (st *h2Stream) pump() {
 		}
 		st.maybeClose()
 	}
-	h.c.scheduleFlush()
 }
 
 // writeHead writes the response HEADERS; it returns false when the head is

@@ -94,6 +94,7 @@ func TestServer(t *testing.T) {
 		{"response.with.trailers", serverOptions, true},
 		{"response.aborted.before.head", serverOptions, true},
 		{"connection.close", serverOptions, true},
+		{"h2.prior.knowledge", serverOptions, true},
 		{"cors.request.allowed", serverOptions, true},
 		{"cors.preflight.allowed", serverOptions, false},
 		{"cors.preflight.forbidden", serverOptions, false},
@@ -162,7 +163,7 @@ func TestScenarioFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 21 {
-		t.Errorf("%d network scenarios; TestServer replays 21: update the lists", len(entries))
+	if len(entries) != 22 {
+		t.Errorf("%d network scenarios; TestServer replays 22: update the lists", len(entries))
 	}
 }
