@@ -8,7 +8,9 @@ package httpkafkatest
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -82,11 +84,20 @@ type Example struct {
 	// run (the same with a random suffix, so that runs against a real
 	// broker do not see each other's records).
 	Topics map[string]string
+
+	dir, text string
 }
 
 // Start makes the topics under fresh names, then starts dir/zilla.yaml on
 // 127.0.0.1 and a free port, with those names.
 func Start(t *testing.T, dir string, topics ...Topic) *Example {
+	t.Helper()
+	return StartReplacing(t, dir, nil, topics...)
+}
+
+// StartReplacing is Start with old, new string pairs replaced in the
+// zilla.yaml first (a shorter timeout, for example).
+func StartReplacing(t *testing.T, dir string, replace []string, topics ...Topic) *Example {
 	t.Helper()
 	b := SharedBroker(t)
 	yaml, err := os.ReadFile(filepath.Join(dir, "zilla.yaml"))
@@ -103,17 +114,33 @@ func Start(t *testing.T, dir string, topics ...Topic) *Example {
 		pairs = append(pairs, " "+tp.Name+"\n", " "+name+"\n", ": "+tp.Name+"\n", ": "+name+"\n")
 		createTopic(t, b.Addr, name, tp)
 	}
-	text := strings.NewReplacer(pairs...).Replace(string(yaml))
+	text := strings.NewReplacer(replace...).Replace(string(yaml))
+	text = strings.NewReplacer(pairs...).Replace(text)
 	text = strings.ReplaceAll(text, "host: 0.0.0.0", "host: 127.0.0.1")
-	x.Engine = enginetest.Start(t, text, enginetest.Options{
-		File: filepath.Join(dir, "zilla.yaml"),
-		Env:  map[string]string{"HTTP_PORT": "0", "KAFKA_BOOTSTRAP_SERVERS": b.Addr},
+	x.dir, x.text = dir, text
+	x.start(t)
+	return x
+}
+
+// Instance starts another instance of the same pipeline, on the same
+// topics and its own port: what a second Sluice behind a load balancer is.
+func (x *Example) Instance(t *testing.T) *Example {
+	t.Helper()
+	y := &Example{Broker: x.Broker, Topics: x.Topics, dir: x.dir, text: x.text}
+	y.start(t)
+	return y
+}
+
+func (x *Example) start(t *testing.T) {
+	t.Helper()
+	x.Engine = enginetest.Start(t, x.text, enginetest.Options{
+		File: filepath.Join(x.dir, "zilla.yaml"),
+		Env:  map[string]string{"HTTP_PORT": "0", "KAFKA_BOOTSTRAP_SERVERS": x.Broker.Addr},
 		// The cache keeps its tails open for its bootstrap topics.
 		AllowOpenStreams: true,
 	})
 	x.Addr = enginetest.Addr(t, x.Engine, "example:north_tcp_server")
 	_, x.Port, _ = net.SplitHostPort(x.Addr)
-	return x
 }
 
 func createTopic(t *testing.T, addr, name string, tp Topic) {
@@ -173,24 +200,33 @@ func (r *Response) Header(name string) (string, bool) {
 // starting with / is made a URL), and parses what it printed.
 func (x *Example) Curl(t *testing.T, args ...string) *Response {
 	t.Helper()
-	curl := testtool.Require(t, "curl")
-	full := []string{"-sS", "-i", "--max-time", "20"}
+	testtool.Require(t, "curl")
+	r, err := x.TryCurl(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TryCurl is Curl for a goroutine other than the test's: it returns the
+// error rather than failing the test.
+func (x *Example) TryCurl(args ...string) (*Response, error) {
+	full := []string{"-sS", "-i", "--max-time", "30"}
 	for _, a := range args {
 		if strings.HasPrefix(a, "/") {
 			a = "http://localhost:" + x.Port + a
 		}
 		full = append(full, a)
 	}
-	cmd := exec.Command(curl, full...)
-	out, err := cmd.Output()
+	out, err := exec.Command("curl", full...).Output()
 	if err != nil {
-		t.Fatalf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
+		return nil, fmt.Errorf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
 	}
 	r, err := parseResponse(string(out))
 	if err != nil {
-		t.Fatalf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
+		return nil, fmt.Errorf("curl %s: %v\n%s", strings.Join(full, " "), err, out)
 	}
-	return r
+	return r, nil
 }
 
 // parseResponse reads curl -i output, skipping interim (1xx) responses.
@@ -270,4 +306,147 @@ func (x *Example) Records(t *testing.T, topic string) []string {
 	t.Helper()
 	out := x.Kcat(t, "", "-C", "-t", topic, "-e", "-q", "-f", `key=%k headers=%h value=%s\n`)
 	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+}
+
+var (
+	responderOnce sync.Once
+	responderBin  string
+	responderErr  error
+)
+
+// Responder builds examples/http.kafka.sync/responder once, and runs it
+// against the example's broker on the request topic (its zilla.yaml name)
+// until the test ends.
+func (x *Example) Responder(t *testing.T, topic string, args ...string) {
+	t.Helper()
+	goTool := testtool.Require(t, "go")
+	responderOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "http-kafka-responder")
+		if err != nil {
+			responderErr = err
+			return
+		}
+		responderBin = filepath.Join(dir, "responder")
+		src := filepath.Join(moduleRoot(), "examples", "http.kafka.sync", "responder")
+		out, err := exec.Command(goTool, "build", "-o", responderBin, src).CombinedOutput()
+		if err != nil {
+			responderErr = fmt.Errorf("go build responder: %v\n%s", err, out)
+		}
+	})
+	if responderErr != nil {
+		t.Fatal(responderErr)
+	}
+	var suffix [4]byte
+	rand.Read(suffix[:])
+	full := append([]string{"-brokers", x.Broker.Addr, "-topic", x.Topic(topic),
+		"-group", "responder-" + hex.EncodeToString(suffix[:])}, args...)
+	cmd := exec.Command(responderBin, full...)
+	log := &logWriter{t: t}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Log("responder did not stop within 5s: killed")
+			cmd.Process.Kill()
+			<-done
+		}
+		log.close()
+	})
+}
+
+// moduleRoot is the repository's root, two folders above this package.
+func moduleRoot() string {
+	wd, _ := os.Getwd()
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return wd
+		}
+	}
+}
+
+// logWriter passes a process's output to the test log while the test runs.
+type logWriter struct {
+	t    *testing.T
+	mu   sync.Mutex
+	done bool
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *logWriter) close() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+// CorrelationID computes, independently of the binding, the correlation id
+// http-kafka gives a request record: the idempotency key, "-", and the MD5
+// of the record's key, header names and values (each length-prefixed with
+// a uvarint) and value.
+func CorrelationID(idempotencyKey string, key string, headers [][2]string, value string) string {
+	h := md5.New()
+	field := func(s string) {
+		var n [binary.MaxVarintLen64]byte
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		h.Write([]byte(s))
+	}
+	field(key)
+	for _, kv := range headers {
+		field(kv[0])
+		field(kv[1])
+	}
+	h.Write([]byte(value))
+	return idempotencyKey + "-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// HeaderList renders headers as kcat's %h does: name=value, comma separated.
+func HeaderList(headers [][2]string) string {
+	parts := make([]string, len(headers))
+	for i, kv := range headers {
+		parts[i] = kv[0] + "=" + kv[1]
+	}
+	return strings.Join(parts, ",")
+}
+
+// CurlUserAgent is the user-agent header curl sends: curl/VERSION.
+func CurlUserAgent(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(testtool.Require(t, "curl"), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		t.Fatalf("curl --version: %q", out)
+	}
+	return "curl/" + f[1]
+}
+
+// Eventually repeats fn until it reports true, for up to 10 seconds.
+func Eventually(t *testing.T, what string, fn func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !fn() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
