@@ -8,6 +8,17 @@ import (
 	httpspec "github.com/sluicehq/sluice/specs/http"
 )
 
+// Chunked request body decoding states (RFC 9112 section 7.1).
+const (
+	chunkSize uint8 = iota
+	chunkData
+	chunkDataEnd
+	chunkTrailer
+)
+
+// maxChunkLine bounds a chunk-size line with its extensions.
+const maxChunkLine = 4096
+
 // chunkDecoder decodes a chunked body (RFC 9112 section 7.1) from whatever
 // input has arrived, handing out chunk data as slices of the input.
 type chunkDecoder struct {

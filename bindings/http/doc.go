@@ -102,7 +102,10 @@
 // slows its client rather than filling memory. A stream error sends
 // RST_STREAM; a connection error sends GOAWAY with its code and closes; a
 // client RST_STREAM aborts the request stream and resets its reply. PING
-// is answered, PRIORITY ignored, server push never used. Drain (the
+// is answered, PRIORITY ignored, server push never used. A client that
+// resets more than 200 streams before their responses end, when that is
+// most of the streams it opened, gets GOAWAY ENHANCE_YOUR_CALM (the "rapid
+// reset" attack). Drain (the
 // engine's graceful shutdown) sends GOAWAY and lets streams in progress
 // finish; HTTP/1.1 connections close after their current exchange.
 //

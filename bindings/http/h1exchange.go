@@ -19,17 +19,6 @@ const (
 	frameClose                    // until the connection closes (HTTP/1.0)
 )
 
-// Chunked request body decoding states (RFC 9112 section 7.1).
-const (
-	chunkSize uint8 = iota
-	chunkData
-	chunkDataEnd
-	chunkTrailer
-)
-
-// maxChunkLine bounds a chunk-size line with its extensions.
-const maxChunkLine = 4096
-
 // h1Exchange is one request and its response on an HTTP/1.1 connection,
 // and the receiver of its stream to the exit.
 type h1Exchange struct {
@@ -43,8 +32,8 @@ type h1Exchange struct {
 	reqOpen        bool  // body bytes still to read from the client
 	discard        bool  // read the body and drop it
 	chunked        bool  // chunked request body
-	remaining      int64 // content-length bytes, or bytes left in the chunk
-	chunkState     uint8
+	remaining      int64 // content-length bytes left
+	chunks         chunkDecoder
 	bodyBytes      int64
 	expectContinue bool
 	continueSent   bool
@@ -184,124 +173,54 @@ func (ex *h1Exchange) readBody() {
 	cfg := c.srv.cfg
 	progressed := false
 	for ex.reqOpen && len(c.in) > 0 {
-		if ex.chunked && ex.chunkState != chunkData {
-			if !ex.readChunkFraming() {
-				break
-			}
-			progressed = true
-			continue
-		}
-		n := int64(len(c.in))
-		n = min(n, ex.remaining)
+		limit := len(c.in)
 		if !ex.discard {
-			n = min(n, int64(ex.req.Credit()))
+			limit = ex.req.Credit()
 		}
-		if n == 0 {
+		var data []byte
+		var trailers httpspec.Headers
+		consumed, end := 0, false
+		if ex.chunked {
+			var err error
+			consumed, data, end, trailers, err = ex.chunks.step(c.in, limit, cfg.headerLimit)
+			if err != nil {
+				ex.badBody(err.Error())
+				return
+			}
+		} else {
+			consumed = int(min(int64(len(c.in)), ex.remaining, int64(limit)))
+			data = c.in[:consumed:consumed]
+			ex.remaining -= int64(consumed)
+			end = ex.remaining == 0
+		}
+		if consumed == 0 {
 			break
 		}
-		ex.bodyBytes += n
-		if !ex.discard && cfg.bodyLimit > 0 && ex.bodyBytes > cfg.bodyLimit {
-			ex.bodyTooLarge()
-			return
-		}
-		if ex.discard && ex.bodyBytes > discardLimit {
-			ex.reqOpen = false
-			ex.closeAfter = true
-			c.in = nil
-			return
-		}
-		if !ex.discard {
-			ex.req.Data(engine.FlagsComplete, c.in[:n:n], nil)
-		}
-		c.consume(int(n))
-		ex.remaining -= n
-		progressed = true
-		if ex.remaining == 0 {
-			if ex.chunked {
-				ex.chunkState = chunkDataEnd
-			} else {
-				ex.endRequest(nil)
+		if len(data) > 0 {
+			ex.bodyBytes += int64(len(data))
+			if !ex.discard && cfg.bodyLimit > 0 && ex.bodyBytes > cfg.bodyLimit {
+				ex.bodyTooLarge()
+				return
 			}
+			if ex.discard && ex.bodyBytes > discardLimit {
+				ex.reqOpen = false
+				ex.closeAfter = true
+				c.in = nil
+				return
+			}
+			if !ex.discard {
+				ex.req.Data(engine.FlagsComplete, data, nil)
+			}
+		}
+		c.consume(consumed)
+		progressed = true
+		if end {
+			ex.endRequest(trailers)
 		}
 	}
 	if ex.reqOpen && len(c.in) == 0 && (progressed || ex.h.phase != phaseBody) {
 		ex.h.setPhase(phaseBody)
 	}
-}
-
-// readChunkFraming parses a chunk-size line, the CRLF after chunk data, or
-// the trailer section. It returns false when more input is needed or the
-// exchange failed.
-func (ex *h1Exchange) readChunkFraming() bool {
-	c := ex.h.c
-	switch ex.chunkState {
-	case chunkDataEnd:
-		switch {
-		case len(c.in) >= 2 && c.in[0] == '\r' && c.in[1] == '\n':
-			c.consume(2)
-		case c.in[0] == '\n':
-			c.consume(1)
-		case len(c.in) < 2 && c.in[0] == '\r':
-			return false
-		default:
-			ex.badBody("missing CRLF after chunk data")
-			return false
-		}
-		ex.chunkState = chunkSize
-		return true
-	case chunkSize:
-		i := bytes.IndexByte(c.in, '\n')
-		if i < 0 {
-			if len(c.in) > maxChunkLine {
-				ex.badBody("chunk size line too long")
-			}
-			return false
-		}
-		line := c.in[:i]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		if semi := bytes.IndexByte(line, ';'); semi >= 0 {
-			line = line[:semi]
-		}
-		line = trimOWS(line)
-		size, err := strconv.ParseUint(string(line), 16, 63)
-		if err != nil || len(line) == 0 {
-			ex.badBody("invalid chunk size")
-			return false
-		}
-		c.consume(i + 1)
-		if size == 0 {
-			ex.chunkState = chunkTrailer
-		} else {
-			ex.chunkState, ex.remaining = chunkData, int64(size)
-		}
-		return true
-	case chunkTrailer:
-		end := 0
-		if len(c.in) >= 2 && c.in[0] == '\r' && c.in[1] == '\n' {
-			end = 2
-		} else if c.in[0] == '\n' {
-			end = 1
-		} else {
-			end = findHeadEnd(c.in, 0)
-		}
-		if end < 0 || (end == 0 && len(c.in) < 2) {
-			if len(c.in) > c.srv.cfg.headerLimit {
-				ex.badBody("trailers too large")
-			}
-			return false
-		}
-		trailers, ok := parseTrailers(c.in[:end])
-		if !ok {
-			ex.badBody("invalid trailer")
-			return false
-		}
-		c.consume(end)
-		ex.endRequest(trailers)
-		return true
-	}
-	return false
 }
 
 // parseTrailers parses a trailer section ending with an empty line.

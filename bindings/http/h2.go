@@ -54,6 +54,8 @@ type h2Conn struct {
 	failed      bool // connection error: ignore further input
 	peerGoaway  bool
 	dirty       []*h2Stream
+	opened      int // streams the client opened
+	cancelled   int // streams the client reset before their response ended
 	started     time.Time
 	idleSince   time.Time
 }

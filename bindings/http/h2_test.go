@@ -202,3 +202,16 @@ func TestHTTP2StreamResetOnAbortedResponse(t *testing.T) {
 		t.Fatal("stream 3 not ended")
 	}
 }
+
+func TestHTTP2RapidReset(t *testing.T) {
+	addr := startEcho(t, "")
+	c := dialH2(t, addr)
+	for id := uint32(1); id < 2*1000; id += 2 {
+		c.headers(id, false, get("/echo")...)
+		c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
+	}
+	g := c.next(isType[*http2.GoAwayFrame]).(*http2.GoAwayFrame)
+	if g.ErrCode != http2.ErrCodeEnhanceYourCalm {
+		t.Fatalf("GOAWAY %v", g.ErrCode)
+	}
+}

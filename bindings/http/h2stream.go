@@ -83,6 +83,7 @@ func (h *h2Conn) onHeaders(f *http2.MetaHeadersFrame) {
 	if h.goaway {
 		return
 	}
+	h.opened++
 	cfg := h.c.srv.cfg
 	if len(h.streams) >= cfg.maxStreams {
 		h.writeRSTStream(id, http2.ErrCodeRefusedStream)
@@ -554,10 +555,23 @@ func (st *h2Stream) resetStream(code http2.ErrCode) {
 	st.h.removeStream(st)
 }
 
+// resetFlood is how many streams a client may reset before their response
+// ended, when that is most of the streams it opened, before the connection
+// is closed: opening and resetting streams in a loop costs the server work
+// the client does not pay for (CVE-2023-44487, "rapid reset").
+const resetFlood = 200
+
 // clientReset handles RST_STREAM from the client.
 func (st *h2Stream) clientReset(code http2.ErrCode) {
+	h := st.h
+	if !st.endSent {
+		h.cancelled++
+	}
 	st.terminate()
-	st.h.removeStream(st)
+	h.removeStream(st)
+	if h.cancelled > resetFlood && 2*h.cancelled > h.opened {
+		h.connError(http2.ErrCodeEnhanceYourCalm, "too many streams reset by the client")
+	}
 }
 
 // terminate ends the exit stream and drops what the stream holds.

@@ -32,8 +32,12 @@
 // A binding that refuses a request before replying resets the initial
 // direction, optionally with a *ResetEx whose Headers are the response to
 // send (":status" first, for example 401 with a www-authenticate header).
-// Without headers the server answers 404. A stream whose exit refuses to
-// open it is answered 502.
+// Without headers the server answers 404. The rest of the body, if any, is
+// dropped (or the HTTP/1.1 connection closed after the answer when it is
+// large). A reset can only travel while the request direction is open: once
+// the request's End has been delivered, a binding refuses it by replying,
+// with a Begin whose :status says why. A stream whose exit refuses to open
+// it is answered 502.
 //
 // # Challenge
 //
