@@ -175,7 +175,9 @@ func TestThousandFilteredReaders(t *testing.T) {
 			Default: kafkaspec.StartLive, Filters: []kafkaspec.Filter{filter}}, 1<<16)
 		streams[i] = m
 		go func(i int, m *merged) {
-			m.wait("records", 60*time.Second, func(fs []engine.Frame) bool { return len(records(fs)) >= perKey })
+			if err := m.waitErr("records", 60*time.Second, func(fs []engine.Frame) bool { return len(records(fs)) >= perKey }); err != nil {
+				return // reported by the deadline below
+			}
 			mu.Lock()
 			got[i] = values(records(m.snapshot()))
 			mu.Unlock()

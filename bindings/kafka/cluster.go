@@ -219,7 +219,12 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 	case kafkaspec.AckNone:
 		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite())
 	default:
-		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
+		// The delivery timeout holds for records in flight too: a stream
+		// learns within deliveryTimeout that its record is not known to
+		// be written, rather than waiting for as long as the cluster is
+		// down. Such a record may still have reached the broker, as with
+		// any Kafka client's delivery timeout.
+		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.AllowIdempotentProduceCancellation())
 	}
 	p, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -213,16 +213,25 @@ func (m *merged) do(fn func(s *engine.Stream)) {
 	<-done
 }
 
-// wait waits until cond holds over the frames received.
+// wait waits until cond holds over the frames received, failing the test
+// after timeout. Only the test's goroutine may call it; others use
+// waitErr.
 func (m *merged) wait(what string, timeout time.Duration, cond func(frames []engine.Frame) bool) {
 	m.t.Helper()
+	if err := m.waitErr(what, timeout, cond); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// waitErr waits until cond holds over the frames received.
+func (m *merged) waitErr(what string, timeout time.Duration, cond func(frames []engine.Frame) bool) error {
 	deadline := time.After(timeout)
 	for {
 		m.mu.Lock()
 		ok := cond(m.frames)
 		m.mu.Unlock()
 		if ok {
-			return
+			return nil
 		}
 		select {
 		case <-m.changed:
@@ -234,7 +243,7 @@ func (m *merged) wait(what string, timeout time.Duration, cond func(frames []eng
 				last = m.frames[n-1].String()
 			}
 			m.mu.Unlock()
-			m.t.Fatalf("timed out after %v waiting for %s (%d frames, last %s)", timeout, what, n, last)
+			return fmt.Errorf("timed out after %v waiting for %s (%d frames, last %s)", timeout, what, n, last)
 		}
 	}
 }
