@@ -83,6 +83,9 @@ func newServerConn(s *server, st *engine.Stream) *serverConn {
 
 // Receive handles the frames of the tcp stream.
 func (c *serverConn) Receive(s *engine.Stream, f *engine.Frame) {
+	if c.proto == nil && f.Type != engine.BeginFrame {
+		return // refused at Begin: the stream is being terminated
+	}
 	switch f.Type {
 	case engine.BeginFrame:
 		s.Begin(&proxy.BeginEx{Address: c.addr})

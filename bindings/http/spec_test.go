@@ -95,6 +95,7 @@ func TestServer(t *testing.T) {
 		{"response.aborted.before.head", serverOptions, true},
 		{"connection.close", serverOptions, true},
 		{"h2.prior.knowledge", serverOptions, true},
+		{"h2c.upgrade", serverOptions, true},
 		{"cors.request.allowed", serverOptions, true},
 		{"cors.preflight.allowed", serverOptions, false},
 		{"cors.preflight.forbidden", serverOptions, false},
@@ -163,7 +164,7 @@ func TestScenarioFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 22 {
-		t.Errorf("%d network scenarios; TestServer replays 22: update the lists", len(entries))
+	if len(entries) != 23 {
+		t.Errorf("%d network scenarios; TestServer replays 23: update the lists", len(entries))
 	}
 }
