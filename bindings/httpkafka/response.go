@@ -25,19 +25,17 @@ type responder struct {
 // answered reports whether the response has begun (or been refused).
 func (r *responder) answered() bool { return r.begun }
 
-// answer sends a complete response without a body. While the request
-// is still arriving, it is a Reset carrying the response, so that the
-// http server answers and drops the rest of the request body; afterwards
-// it is a Begin and an End.
+// answer sends a complete response without a body: a Begin and an End.
+// It is never a Reset carrying the response, even while the request body
+// is still arriving: the http server may have ended the request already,
+// and a Reset of a direction its sender has ended is dropped. The exchange
+// resets the request afterwards if it is still open, so that the server
+// drops the rest of the body.
 func (r *responder) answer(headers httpspec.Headers) {
 	if r.begun {
 		return
 	}
 	r.begun, r.ended, r.closed = true, true, true
-	if !r.s.InClosed() {
-		r.s.Reset(&httpspec.ResetEx{Headers: headers})
-		return
-	}
 	r.s.Begin(&httpspec.BeginEx{Headers: headers})
 	r.s.End(nil)
 }
