@@ -36,6 +36,9 @@ func TestCrud(t *testing.T) {
 	x.Curl(t, "/items/1", "-H", "if-none-match: AQIABA==").Expect(t, 304, "", "etag", "AQIABA==")
 	x.Curl(t, "/items", "-H", "if-none-match: AQIABg==").Expect(t, 304, "", "etag", "AQIABg==")
 
+	// Over HTTP/2 too.
+	x.Curl(t, "--http2-prior-knowledge", "/items/1").Expect(t, 200, `{"greeting":"Hello, again"}`, "etag", "AQIABA==")
+
 	// Delete it: a tombstone; the item is gone.
 	x.Curl(t, "-X", "DELETE", "/items/1").Expect(t, 204, "")
 	eventually(t, x, 404, "/items/1").Expect(t, 404, "")
