@@ -36,3 +36,21 @@ func TestOneway(t *testing.T) {
 		t.Errorf("records:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestRecordUpToTopicLimit posts a body under Kafka's default largest
+// message (message.max.bytes 1048588) but over 1000012 bytes, the fixed
+// limit of the kafka binding: Kafka would take it, so it should be 204.
+// It is answered 413 today: the kafka binding does not read the topic's
+// max.message.bytes (a known limit, reported to its owner). Run with
+// SLUICE_KNOWN_BUGS=1.
+func TestRecordUpToTopicLimit(t *testing.T) {
+	if os.Getenv("SLUICE_KNOWN_BUGS") == "" {
+		t.Skip("known limit of the kafka binding (fixed 1000012-byte records); SLUICE_KNOWN_BUGS=1 runs it")
+	}
+	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "events"})
+	body := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(body, []byte(strings.Repeat("x", 1040000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x.Curl(t, "-X", "POST", "/events", "--data-binary", "@"+body).Expect(t, 204, "")
+}
