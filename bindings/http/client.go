@@ -177,6 +177,14 @@ func (cl *client) unreserveH1(c *originConn) {
 	cl.mu.Unlock()
 }
 
+// reservedH1 reports whether a request was assigned to an HTTP/1.1
+// connection and has not finished.
+func (cl *client) reservedH1(c *originConn) bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return c.reserved > 0
+}
+
 // setMaxStreams records the concurrency an HTTP/2 origin allows.
 func (cl *client) setMaxStreams(c *originConn, n int) {
 	cl.mu.Lock()

@@ -109,7 +109,8 @@ func TestProxyHTTP1(t *testing.T) {
 }
 
 func TestProxyH2PriorKnowledge(t *testing.T) {
-	origin := httptest.NewServer(h2c.NewHandler(nethttp.HandlerFunc(originHandler), &http2.Server{}))
+	// The origin allows 3 concurrent streams: the 8 clients queue for them.
+	origin := httptest.NewServer(h2c.NewHandler(nethttp.HandlerFunc(originHandler), &http2.Server{MaxConcurrentStreams: 3}))
 	defer origin.Close()
 	e := enginetest.Start(t, proxyConfig(origin.Listener.Addr().String(), "    options: { versions: [h2], timeouts: { keep-alive: 0.2 } }"))
 	addr := enginetest.Addr(t, e, "test:tcp0")

@@ -67,7 +67,8 @@ func (h *h2Client) start(r *originReq) {
 		h.c.cl.unreserve(h.c)
 		return
 	}
-	if len(h.streams) >= h.maxConcurrent {
+	// Streams wait for the origin's SETTINGS, which say how many it takes.
+	if !h.settingsSeen || len(h.streams) >= h.maxConcurrent {
 		h.pending = append(h.pending, r)
 		return
 	}
@@ -314,6 +315,14 @@ func (h *h2Client) onFrame(f http2.Frame) {
 		}
 	case *http2.RSTStreamFrame:
 		if r := h.streams[f.StreamID]; r != nil {
+			if f.ErrCode == http2.ErrCodeRefusedStream && !r.respBegun && !r.bodySent && !r.retried {
+				// The origin did not process it: send it again as a new stream.
+				delete(h.streams, r.id)
+				r.id, r.headSent, r.endSent, r.retried = 0, false, false, true
+				h.pending = append(h.pending, r)
+				h.startPending()
+				return
+			}
 			c.cl.bc.Log.Warn("origin reset a stream", "code", f.ErrCode.String(), "authority", c.pool.key.authority)
 			h.removeStream(r)
 			r.failed(502)
@@ -494,9 +503,13 @@ func (h *h2Client) removeStream(r *originReq) {
 }
 
 func (h *h2Client) startPending() {
-	for len(h.pending) > 0 && len(h.streams) < h.maxConcurrent && !h.goaway {
+	for len(h.pending) > 0 && h.settingsSeen && len(h.streams) < h.maxConcurrent && !h.goaway {
 		r := h.pending[0]
 		h.pending = h.pending[1:]
+		if r.done {
+			h.c.cl.unreserve(h.c)
+			continue
+		}
 		h.start(r)
 	}
 }

@@ -109,6 +109,13 @@ func (c *originConn) Receive(s *engine.Stream, f *engine.Frame) {
 		for _, r := range waiting {
 			c.start(r)
 		}
+		switch {
+		case c.h1 != nil && c.h1.active == nil && !c.cl.reservedH1(c):
+			// Its request went away while connecting: keep it for the next.
+			c.goIdle()
+		case c.h2 != nil && len(c.h2.streams) == 0 && len(c.h2.pending) == 0:
+			c.idleH2()
+		}
 	case engine.DataFrame:
 		c.inCredit -= len(f.Payload)
 		if c.closed {
@@ -161,6 +168,9 @@ func (c *originConn) inputEnded() {
 
 // start sends a request on the connection, or queues it until connected.
 func (c *originConn) start(r *originReq) {
+	if r.done {
+		return // the requester went away while the request waited
+	}
 	switch {
 	case c.closed:
 		r.failed(502)
@@ -339,6 +349,30 @@ func requestTarget(h httpspec.Headers) string {
 		return p
 	}
 	return "/"
+}
+
+// abandon forgets a request that went away before the connection took it.
+func (c *originConn) abandon(r *originReq) {
+	for i, w := range c.waiting {
+		if w == r {
+			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+			if c.expectH2 {
+				c.cl.unreserve(c)
+			} else {
+				c.cl.unreserveH1(c)
+			}
+			return
+		}
+	}
+	if c.h2 != nil {
+		for i, p := range c.h2.pending {
+			if p == r {
+				c.h2.pending = append(c.h2.pending[:i], c.h2.pending[i+1:]...)
+				c.cl.unreserve(c)
+				return
+			}
+		}
+	}
 }
 
 // retry sends r again on a fresh connection (same Executor), after a

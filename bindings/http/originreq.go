@@ -113,6 +113,7 @@ func (r *originReq) cancel() {
 		c.h1.cancel()
 	default:
 		r.finish()
+		c.abandon(r)
 	}
 }
 
