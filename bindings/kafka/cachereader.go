@@ -110,7 +110,10 @@ func (r *cacheReader) start() {
 	}
 	ex := &kafkaspec.ReplyBeginEx{Topic: tc.topic, Compacted: tc.compacted}
 	for _, l := range tc.parts {
-		c := readerCursor{id: l.id, next: startOffset(r.req, l.id, l.floor, l.next, fallback), latest: max(l.latest, l.next)}
+		// The end is where the tail will be once it has caught up: a
+		// position beyond what it has fetched so far is still valid.
+		end := max(l.latest, l.next)
+		c := readerCursor{id: l.id, next: startOffset(r.req, l.id, l.floor, end, fallback), latest: end}
 		r.cursors = append(r.cursors, c)
 		ex.Partitions = append(ex.Partitions, kafkaspec.PartitionState{Partition: l.id, Earliest: l.start, Start: c.next, Latest: c.latest})
 	}
@@ -225,6 +228,11 @@ func (r *cacheReader) waitLocked(caughtUp bool) {
 // collectFrom collects from one partition; tc.mu held. It returns the
 // budget left and whether the reader has read all the partition holds.
 func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) (int, bool) {
+	if c.next >= l.next {
+		// Nothing new, or the reader starts beyond what the tail has
+		// fetched yet (a resumed position): it waits where it is.
+		return budget, true
+	}
 	start := len(r.batch)
 	var next int64
 	if lists, ok := r.indexed(l); ok {
