@@ -140,9 +140,11 @@
 // connection (up to the origin's MAX_CONCURRENT_STREAMS; beyond, requests
 // wait for a stream to finish). `versions: [h2]` speaks HTTP/2 with prior
 // knowledge; with both versions (the default), HTTP/2 is used when the tls
-// client's ALPN negotiated it, HTTP/1.1 otherwise. A request whose reused
-// HTTP/1.1 connection turns out closed by the origin before any response
-// is sent again once on a new connection, when it has no body. An origin
+// client's ALPN negotiated it, HTTP/1.1 otherwise. HTTP/2 streams open
+// once the origin's SETTINGS have arrived, within its concurrency. A
+// request is sent again once, when no body byte of it was sent, if its
+// reused HTTP/1.1 connection turns out closed by the origin before any
+// response, or if an HTTP/2 origin refuses its stream (REFUSED_STREAM). An origin
 // that cannot be reached, closes or resets before responding is answered
 // 502 by the client itself. The exit decides where connections go (for
 // example a tcp client's host and port): the client does not take the
