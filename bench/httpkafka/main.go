@@ -4,14 +4,16 @@
 //   - oneway produce: POST /events through sluice (204 once Kafka has the
 //     record) with h2load, against a franz-go producer waiting for each ack
 //     at the same concurrency;
+//
 //   - request-reply: POST /orders through sluice (produce, the responder's
 //     reply, the response), against the same round trip done with franz-go
 //     (produce with reply-to and a correlation id, consume the reply), both
 //     served by one responder;
+//
 //   - cached GET: GET /items/1 served from sluice's cache, against a plain
 //     net/http server answering the same bytes.
 //
-//	go run ./bench/httpkafka -kafka 127.0.0.1:9092 [-conns 64] [-rrconns 16] [-duration 5s] [-runs 3]
+//     go run ./bench/httpkafka -kafka 127.0.0.1:9092 [-conns 64] [-rrconns 16] [-duration 5s] [-runs 3]
 //
 // Sluice, the plain server and the responder each run in a process of
 // their own (this program started again with an internal flag); the load
