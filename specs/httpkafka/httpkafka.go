@@ -11,12 +11,22 @@
 //	streams/application/<behaviour>/kafka/client.rpt  the kafka streams http-kafka opens, for the pair check
 //	streams/application/<behaviour>/kafka/server.rpt  the kafka side's answers, as a kafka cache would send them
 //
-// A binding test replays http/client.rpt and kafka/server.rpt against the
-// http-kafka binding, configured with config/<behaviour>.yaml or the
-// config the scenario's README names (see config.go). The kafka scripts
-// accept their streams at app://<name>, one block per stream in the order
-// http-kafka opens them; the test routes the n-th stream on a topic to the
-// n-th block that reads a begin on that topic.
+// The pair check (this package's test) runs each side's client against its
+// server. The binding test (bindings/httpkafka) replays http/client.rpt
+// and kafka/server.rpt against the http-kafka binding configured with
+// config/proxy.yaml, whose routes every scenario shares; a scenario that
+// opens no Kafka stream has no kafka folder. The kafka server scripts
+// accept their streams at app://<name>, one block per stream, each
+// reading a begin that names its topic; the test routes the n-th stream
+// http-kafka opens on a topic to the n-th block for that topic, so that
+// blocks running at once each get the stream meant for them. Blocks on
+// different streams order themselves with notify and await (the reply
+// written after the request was committed, for example).
+//
+// Kafka extensions are written with the Go field names of specs/kafka;
+// keys and header values are base64, as encoding/json writes []byte.
+// Scenarios name a behaviour: post.item.produced, get.item.latest,
+// post.order.replied.again, get.items.if.none.match.wait.modified...
 package httpkafka
 
 import (
