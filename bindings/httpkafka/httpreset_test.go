@@ -10,8 +10,8 @@ import (
 	_ "github.com/sluicehq/sluice/bindings/tcp"
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
-	httpspec "github.com/sluicehq/sluice/specs/http"
 	"github.com/sluicehq/sluice/internal/testtool"
+	httpspec "github.com/sluicehq/sluice/specs/http"
 )
 
 // TestHTTPRefusalByResetAfterRequestEnd pins a gap in the "http" stream
