@@ -47,7 +47,7 @@
 // ${idempotencyKey} (the idempotency header, or a random UUID),
 // ${correlationId} (async values only), ${guarded['GUARD'].identity} and
 // ${guarded['GUARD'].attributes.NAME} (from guards that supply them), and
-// ${headers.NAME}, the request header NAME (a Sluice addition, asked for by
+// ${headers.NAME}, the first value of the request header NAME (a Sluice addition, asked for by
 // Zilla users). An unknown expression, a ${params.x} that no `when.path` of
 // the route captures, or a guard that is not configured is an error at
 // load, with its position.

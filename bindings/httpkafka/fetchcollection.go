@@ -57,6 +57,9 @@ func newCollectionFetch(x *exchange) *collectionFetch {
 	c := &collectionFetch{x: x, f: x.route.fetch, current: -1}
 	c.inm, c.inmText, c.hasINM = ifNoneMatch(x.headers)
 	_, c.wait = preferences(x.headers)
+	if c.wait == 0 {
+		c.wait = -1 // wait=0: no wait, answer once caught up
+	}
 	return c
 }
 

@@ -70,6 +70,9 @@ func newItemFetch(x *exchange) *itemFetch {
 	i := &itemFetch{x: x, f: x.route.fetch}
 	i.inm, i.inmText, i.hasINM = ifNoneMatch(x.headers)
 	_, i.wait = preferences(x.headers)
+	if i.wait == 0 {
+		i.wait = -1 // wait=0: no wait, answer once caught up
+	}
 	return i
 }
 
