@@ -24,6 +24,9 @@ type route struct {
 type condition struct {
 	method *regexp.Regexp // nil: any method
 	path   *regexp.Regexp // nil: any path
+	// prefix is the literal start of the path pattern: most paths that do
+	// not match are told apart without running the expression.
+	prefix string
 	// query is set when the path pattern itself mentions a query (`?`):
 	// it is then matched against the whole :path. Otherwise the query
 	// string is left out of the match, and out of the captures.
@@ -130,6 +133,7 @@ func compileCondition(w *Condition) (condition, error) {
 		if c.path, err = engine.CompilePattern(w.Path); err != nil {
 			return c, err
 		}
+		c.prefix, _ = c.path.LiteralPrefix()
 		c.query = strings.Contains(w.Path, "?")
 	}
 	return c, nil
@@ -269,6 +273,15 @@ func resolveRoute(routes []*route, method, path string, authorization uint64) (*
 			subject := bare
 			if c.query {
 				subject = path
+			}
+			if !strings.HasPrefix(subject, c.prefix) {
+				continue
+			}
+			if c.path.NumSubexp() == 0 {
+				if c.path.MatchString(subject) {
+					return r, nil
+				}
+				continue
 			}
 			m := c.path.FindStringSubmatch(subject)
 			if m == nil {
