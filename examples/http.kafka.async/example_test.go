@@ -12,7 +12,7 @@ import (
 )
 
 func TestAsync(t *testing.T) {
-	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-requests"}, httpkafkatest.Topic{Name: "items-responses"})
+	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-requests"}, httpkafkatest.Topic{Name: "items-responses", Cached: true})
 	// Replies take two seconds, so that the request is seen pending.
 	x.Responder(t, "items-requests", "-delay", "2s")
 

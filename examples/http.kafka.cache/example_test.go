@@ -11,7 +11,7 @@ import (
 )
 
 func TestCache(t *testing.T) {
-	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-snapshots", Compacted: true})
+	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-snapshots", Compacted: true, Cached: true})
 	produce := func(lines string) {
 		x.Kcat(t, lines, "-P", "-t", "items-snapshots", "-K", ":", "-H", "content-type=application/json")
 	}

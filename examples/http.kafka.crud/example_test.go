@@ -12,7 +12,7 @@ import (
 )
 
 func TestCrud(t *testing.T) {
-	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-snapshots", Compacted: true})
+	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "items-snapshots", Compacted: true, Cached: true})
 
 	// Create, then replace, item 1.
 	x.Curl(t, "-X", "POST", "/items", "-H", "idempotency-key: 1", "-H", "content-type: application/json",

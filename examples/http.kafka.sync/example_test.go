@@ -14,7 +14,7 @@ import (
 	"github.com/sluicehq/sluice/examples/internal/httpkafkatest"
 )
 
-var topics = []httpkafkatest.Topic{{Name: "items-requests"}, {Name: "items-responses"}}
+var topics = []httpkafkatest.Topic{{Name: "items-requests"}, {Name: "items-responses", Cached: true}}
 
 // requestHeaders is what http-kafka copies from curl's request to the
 // record, then the reply-to header.

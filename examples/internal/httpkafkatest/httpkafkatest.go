@@ -72,6 +72,9 @@ type Topic struct {
 	Name       string
 	Partitions int32
 	Compacted  bool
+	// Cached is set for a topic the pipeline reads, through its cache:
+	// the cache keeps one fetch stream (its tail) open on it.
+	Cached bool
 }
 
 // Example is an example's pipeline, running.
@@ -86,6 +89,7 @@ type Example struct {
 	Topics map[string]string
 
 	dir, text string
+	tails     int // streams that stay open: a cache tail per cached topic
 }
 
 // Start makes the topics under fresh names, then starts dir/zilla.yaml on
@@ -111,6 +115,9 @@ func StartReplacing(t *testing.T, dir string, replace []string, topics ...Topic)
 	for _, tp := range topics {
 		name := tp.Name + "-" + hex.EncodeToString(suffix[:])
 		x.Topics[tp.Name] = name
+		if tp.Cached {
+			x.tails++
+		}
 		pairs = append(pairs, " "+tp.Name+"\n", " "+name+"\n", ": "+tp.Name+"\n", ": "+name+"\n")
 		createTopic(t, b.Addr, name, tp)
 	}
@@ -126,7 +133,7 @@ func StartReplacing(t *testing.T, dir string, replace []string, topics ...Topic)
 // topics and its own port: what a second Sluice behind a load balancer is.
 func (x *Example) Instance(t *testing.T) *Example {
 	t.Helper()
-	y := &Example{Broker: x.Broker, Topics: x.Topics, dir: x.dir, text: x.text}
+	y := &Example{Broker: x.Broker, Topics: x.Topics, dir: x.dir, text: x.text, tails: x.tails}
 	y.start(t)
 	return y
 }
@@ -136,8 +143,25 @@ func (x *Example) start(t *testing.T) {
 	x.Engine = enginetest.Start(t, x.text, enginetest.Options{
 		File: filepath.Join(x.dir, "zilla.yaml"),
 		Env:  map[string]string{"HTTP_PORT": "0", "KAFKA_BOOTSTRAP_SERVERS": x.Broker.Addr},
-		// The cache keeps its tails open for its bootstrap topics.
+		// The cache keeps its tails open: checked below instead.
 		AllowOpenStreams: true,
+	})
+	e := x.Engine
+	tails := x.tails
+	t.Cleanup(func() {
+		// Registered after enginetest's cleanup, so run before it closes
+		// the engine: every stream but the cache tails has ended.
+		if t.Failed() {
+			return
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for e.LiveStreams() > tails {
+			if time.Now().After(deadline) {
+				t.Errorf("%d streams still open after the test, beyond the %d cache tails", e.LiveStreams()-tails, tails)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	})
 	x.Addr = enginetest.Addr(t, x.Engine, "example:north_tcp_server")
 	_, x.Port, _ = net.SplitHostPort(x.Addr)
