@@ -91,9 +91,10 @@
 //     location again. It reads only Kafka: any instance answers it.
 //   - Idempotency: a reply found on the reply topic before the fetch has
 //     caught up answers a repeated request without producing it again (its
-//     open record is dropped). A repeat that arrives while the first is
-//     still unanswered is produced again: responders see duplicate
-//     correlation ids and should answer each once.
+//     open record is dropped), for as long as the cache (or Kafka, without
+//     a cache) still holds that reply. A repeat that arrives while the
+//     first is still unanswered is produced again: responders see
+//     duplicate correlation ids and should answer each once.
 //
 // Kafka errors answer 503 when retriable, 413 for a record too large, 500
 // otherwise.
