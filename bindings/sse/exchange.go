@@ -176,7 +176,9 @@ func (ex *exchange) receiveApp(s *engine.Stream, f *engine.Frame) {
 		ex.flush()
 	case engine.AbortFrame:
 		if ex.replied {
-			ex.srv.log.Warn("sse stream aborted by the application", "request", ex.line)
+			// The application says why when it matters (sse-kafka logs
+			// Kafka errors); an engine shutdown aborts every stream.
+			ex.srv.log.Debug("sse stream aborted by the application", "request", ex.line)
 		} else {
 			ex.srv.log.Warn("sse application aborted before replying", "request", ex.line)
 		}

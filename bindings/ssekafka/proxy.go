@@ -1,7 +1,9 @@
 package ssekafka
 
 import (
+	"context"
 	"encoding/base64"
+	"log/slog"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -465,8 +467,13 @@ func (p *proxy) fetchFailed(f *engine.Frame) {
 	}
 	switch {
 	case p.replied:
-		// The client reconnects with its last event id.
-		p.b.log.Warn("kafka fetch failed: ending the event stream", "topic", p.topic, "path", p.path, "error", msg)
+		// The client reconnects with its last event id. A fetch closed
+		// without an error is the cache (or the process) shutting down.
+		level := slog.LevelWarn
+		if ex == nil {
+			level = slog.LevelDebug
+		}
+		p.b.log.Log(context.Background(), level, "kafka fetch failed: ending the event stream", "topic", p.topic, "path", p.path, "error", msg)
 		p.end()
 	case retriable:
 		// Answer 200 and end at once: an EventSource retries after its
