@@ -93,7 +93,7 @@ func (d *chunkDecoder) step(in []byte, max int, trailerLimit int) (consumed int,
 			n = findHeadEnd(in, 0)
 		}
 		if n <= 0 {
-			if len(in) > trailerLimit {
+			if len(in) >= trailerLimit {
 				return 0, nil, false, nil, errChunked
 			}
 			return 0, nil, false, nil, nil

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -179,5 +180,47 @@ func TestProxyBodyStallBeforeResponse(t *testing.T) {
 	b, _ := io.ReadAll(conn)
 	if !strings.HasPrefix(string(b), "HTTP/1.1 408 Request Timeout\r\n") {
 		t.Fatalf("got %q", b)
+	}
+}
+
+// TestProxyRetriesStaleConnection: the origin answers the first request of
+// each connection with keep-alive, then closes the connection when the
+// second request arrives, without answering (a keep-alive timeout racing
+// the reuse). The proxy sends that request again on a new connection.
+func TestProxyRetriesStaleConnection(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := nethttp.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				nethttp.ReadRequest(br) // the reuse: hang up without answering
+			}()
+		}
+	}()
+	e := enginetest.Start(t, proxyConfig(l.Addr().String(), ""), enginetest.Options{AllowOpenStreams: true})
+	addr := enginetest.Addr(t, e, "test:tcp0")
+	for i := 0; i < 3; i++ {
+		resp, err := nethttp.Get("http://" + addr + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "ok" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
 	}
 }

@@ -47,9 +47,14 @@ func (h *h1Client) commit() {
 	if r == nil || h.committed || !r.begun {
 		return
 	}
+	method := r.headers.Value(httpspec.Method)
+	if !r.reqEnded && r.bodyN == 0 && bodyless(method) && !r.headers.Has("content-length") {
+		// Its End is on its way: wait for it rather than announce a
+		// chunked body that will be empty.
+		return
+	}
 	h.committed = true
 	c := h.c
-	method := r.headers.Value(httpspec.Method)
 	b := c.out.tail
 	if b == nil {
 		b = make([]byte, 0, 512)
@@ -188,7 +193,7 @@ func (h *h1Client) readHead() bool {
 	r := h.active
 	end := findHeadEnd(c.in, max(0, h.scanned-4))
 	if end < 0 {
-		if len(c.in) > maxResponseHead {
+		if len(c.in) >= maxResponseHead {
 			h.protocolError("response head too large")
 		}
 		h.scanned = len(c.in)
@@ -377,12 +382,13 @@ func (h *h1Client) cancel() {
 	h.c.fail()
 }
 
-// closed handles the origin closing the connection.
-func (h *h1Client) closed() {
+// closed handles the origin closing the connection. It reports true when
+// the request in progress is being sent again on a new connection.
+func (h *h1Client) closed() bool {
 	c := h.c
 	r := h.active
 	if r == nil {
-		return
+		return false
 	}
 	switch {
 	case h.respStarted && h.framing == frameClose:
@@ -391,11 +397,23 @@ func (h *h1Client) closed() {
 		// A reused connection the origin had closed: send again on a new one.
 		h.active = nil
 		c.retry(r)
+		return true
 	default:
 		h.active = nil
-		c.cl.bc.Log.Warn("origin closed the connection before the response ended", "authority", c.pool.key.authority)
+		c.cl.bc.Log.Warn("origin closed the connection before the response ended", "authority", c.pool.key.authority,
+			"response started", h.respStarted, "retried", r.retried, "request ended", r.reqEnded, "body sent", r.bodySent)
 		r.failed(502)
 	}
+	return false
+}
+
+// bodyless reports the methods whose requests carry no body in practice.
+func bodyless(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "DELETE", "TRACE":
+		return true
+	}
+	return false
 }
 
 // parseStatusLine parses "HTTP/1.x NNN reason".

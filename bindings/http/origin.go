@@ -90,6 +90,9 @@ func (c *originConn) connect() {
 
 // Receive handles the frames of the connection's stream.
 func (c *originConn) Receive(s *engine.Stream, f *engine.Frame) {
+	if s != c.net {
+		return // the stream of a connection replaced by retry
+	}
 	switch f.Type {
 	case engine.BeginFrame:
 		c.connected = true
@@ -161,7 +164,9 @@ func (c *originConn) inputEnded() {
 	case c.h2 != nil:
 		c.h2.closed()
 	case c.h1 != nil:
-		c.h1.closed()
+		if c.h1.closed() {
+			return // its request is sent again on a new connection
+		}
 	}
 	c.close()
 }
@@ -239,7 +244,9 @@ func (c *originConn) fail() {
 	case c.h2 != nil:
 		c.h2.closed()
 	case c.h1 != nil:
-		c.h1.closed()
+		if c.h1.closed() {
+			return // its request is sent again on a new connection
+		}
 	}
 	c.close()
 }
