@@ -117,7 +117,7 @@ func (st *clientStream) Receive(s *engine.Stream, f *engine.Frame) {
 		st.ended = true
 		st.maybeEnd()
 	case engine.AbortFrame, engine.ResetFrame:
-		st.close()
+		st.abandon()
 		s.Terminate(nil)
 	case engine.WindowFrame:
 		if st.fetch != nil {
@@ -173,6 +173,14 @@ func (st *clientStream) fail(ex *kafkaspec.ErrorEx) {
 func (st *clientStream) close() {
 	if st.fetch != nil {
 		st.fetch.stop()
+	}
+}
+
+// abandon stops everything: the opener went away, acks have nowhere to go.
+func (st *clientStream) abandon() {
+	st.close()
+	if st.produce != nil {
+		st.produce.stop()
 	}
 }
 

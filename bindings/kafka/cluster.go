@@ -206,9 +206,11 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 		kgo.RecordDeliveryTimeout(deliveryTimeout),
 		kgo.ProduceRequestTimeout(deliveryTimeout),
 		// Produce never blocks the stream's Executor: TryProduce fails a
-		// record at once when this many are buffered, and each stream's
-		// window bounds what it can have buffered anyway.
+		// record at once when this much is buffered. Each stream's window
+		// bounds what it has waiting; these bound what records reported
+		// timed out but still in flight can add while a cluster is down.
 		kgo.MaxBufferedRecords(1<<20),
+		kgo.MaxBufferedBytes(256<<20),
 		// Topics may be created on first produce where the broker allows
 		// it, as the Java producer does.
 		kgo.AllowAutoTopicCreation(),
@@ -219,12 +221,7 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 	case kafkaspec.AckNone:
 		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite())
 	default:
-		// The delivery timeout holds for records in flight too: a stream
-		// learns within deliveryTimeout that its record is not known to
-		// be written, rather than waiting for as long as the cluster is
-		// down. Such a record may still have reached the broker, as with
-		// any Kafka client's delivery timeout.
-		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.AllowIdempotentProduceCancellation())
+		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
 	}
 	p, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -39,13 +40,16 @@ type produceSession struct {
 
 	next    int64         // sequence of the next record
 	pending []*pendingAck // records produced and not yet acknowledged, in order
+	timer   *time.Timer   // fires at the oldest pending record's deadline
+	stopped bool
 }
 
 // pendingAck is a record waiting for its outcome.
 type pendingAck struct {
-	size int // bytes of credit to give back once acknowledged
-	done bool
-	ack  kafkaspec.AckEx
+	size     int // bytes of credit to give back once acknowledged
+	deadline time.Time
+	done     bool
+	ack      kafkaspec.AckEx
 }
 
 func newProduceSession(st *clientStream) *produceSession {
@@ -141,7 +145,8 @@ func (p *produceSession) append(b []byte) {
 // finish produces the assembled record.
 func (p *produceSession) finish() {
 	p.open = false
-	pa := &pendingAck{size: p.recSize, ack: kafkaspec.AckEx{Sequence: p.next, Partition: -1, Offset: -1}}
+	pa := &pendingAck{size: p.recSize, deadline: time.Now().Add(deliveryTimeout + timeoutGrace),
+		ack: kafkaspec.AckEx{Sequence: p.next, Partition: -1, Offset: -1}}
 	p.next++
 	p.pending = append(p.pending, pa)
 	rec := p.rec
@@ -160,11 +165,67 @@ func (p *produceSession) finish() {
 		p.kcl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
 			s.Execute(func() { p.acked(pa, r, err, acks) })
 		})
+		p.arm()
+	}
+}
+
+// timeoutGrace lets franz-go report a record it never sent (with the
+// cause: unreachable, refused credentials) before the stream's own
+// deadline reports it as merely timed out.
+const timeoutGrace = time.Second
+
+// arm sets the timer for the oldest record still waiting. franz-go fails
+// a record that was never sent once deliveryTimeout passes, but keeps one
+// that is in flight until it knows its fate, so that idempotent retries
+// cannot duplicate it (letting it cancel those costs most of the
+// throughput). The stream does not wait that long: the record is
+// reported failed at its deadline, and its late outcome is ignored.
+func (p *produceSession) arm() {
+	if p.timer != nil || p.stopped {
+		return
+	}
+	for _, pa := range p.pending {
+		if !pa.done {
+			s := p.st.s
+			p.timer = time.AfterFunc(time.Until(pa.deadline), func() { s.Execute(p.expire) })
+			return
+		}
+	}
+}
+
+// expire fails the records past their deadline.
+func (p *produceSession) expire() {
+	p.timer = nil
+	if p.stopped {
+		return
+	}
+	now := time.Now()
+	for _, pa := range p.pending {
+		if !pa.done && !pa.deadline.After(now) {
+			pa.done = true
+			pa.ack.Error = &kafkaspec.ErrorEx{Code: kafkaspec.CodeRequestTimedOut, Retriable: true,
+				Message: "record not acknowledged within " + deliveryTimeout.String() + "; it may still be written"}
+			p.st.c.log.Warn("kafka produce timed out", "topic", p.topic, "timeout", deliveryTimeout)
+		}
+	}
+	p.deliver()
+	p.arm()
+}
+
+// stop stops the timer; outcomes arriving later are not delivered.
+func (p *produceSession) stop() {
+	p.stopped = true
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
 	}
 }
 
 // acked records a record's outcome, on the stream's Executor.
 func (p *produceSession) acked(pa *pendingAck, r *kgo.Record, err error, acks kafkaspec.AckMode) {
+	if pa.done {
+		return // reported failed at its deadline already
+	}
 	pa.done = true
 	if err != nil {
 		pa.ack.Error = errorEx(err)

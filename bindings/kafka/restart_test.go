@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
@@ -41,8 +43,16 @@ func ownKafka(t *testing.T) (string, func(args ...string)) {
 	if port == 0 {
 		t.Fatal("no two free consecutive ports for a second broker")
 	}
+	// kafka.sh's random cluster id starts with '-' one time in 64, which
+	// kafka-storage takes for an option: give it one that does not.
+	var id [16]byte
+	cid := "-"
+	for strings.HasPrefix(cid, "-") {
+		rand.Read(id[:])
+		cid = base64.RawURLEncoding.EncodeToString(id[:])
+	}
 	env := append(os.Environ(), "SLUICE_STATE_DIR="+t.TempDir(), "KAFKA_PORT="+strconv.Itoa(port),
-		"KAFKA_DATA_DIR=", "KAFKA_BOOTSTRAP_SERVERS=")
+		"KAFKA_DATA_DIR=", "KAFKA_BOOTSTRAP_SERVERS=", "KAFKA_CLUSTER_ID="+cid)
 	run := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(script, args...)
