@@ -6,11 +6,12 @@
 //     ack before the next, through the kafka client binding (a merged
 //     produce stream per producer) against franz-go producing directly
 //     with the same concurrency and settings;
+//
 //   - fan-out: R live readers of one topic served by a cache_client and
 //     cache_server, all receiving every record, against one franz-go
 //     consumer reading the same records directly.
 //
-//	go run ./bench/kafka -kafka 127.0.0.1:9092 [-producers 64] [-readers 1000] [-duration 5s] [-runs 3]
+//     go run ./bench/kafka -kafka 127.0.0.1:9092 [-producers 64] [-readers 1000] [-duration 5s] [-runs 3]
 //
 // The engine runs in this process, as an embedding program would run it;
 // so do the references.
