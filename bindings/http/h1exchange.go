@@ -322,7 +322,7 @@ func (ex *h1Exchange) commit() {
 		ex.framing = frameNone
 	case contentLength >= 0:
 		ex.framing, ex.respLeft = frameLength, contentLength
-	case ex.respEnded:
+	case ex.respEnded && (len(ex.trailers) == 0 || ex.minor == 0):
 		ex.framing, ex.respLeft = frameLength, int64(ex.pendingN)
 		contentLength = ex.respLeft
 	case ex.minor >= 1:

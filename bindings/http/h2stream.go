@@ -425,13 +425,10 @@ func (st *h2Stream) pump() {
 		p := st.outBuf[0]
 		n := min(len(p), int(st.sendWindow), int(h.sendWindow), h.peerMaxFrame)
 		st.outN -= n
-		end := st.respEnded && st.outN == 0 && len(st.respTrail) == 0
-		flags := http2.Flags(0)
-		if end {
-			flags = http2.FlagDataEndStream
-			st.endSent = true
-		}
-		h.writeFrameHeader(n, http2.FrameData, flags, st.id)
+		// END_STREAM always travels on its own frame after the body, so
+		// that the frames of a response do not depend on how its end was
+		// batched with its last data (one 9-byte frame per response).
+		h.writeFrameHeader(n, http2.FrameData, 0, st.id)
 		h.c.out.writeOwned(p[:n:n])
 		if n == len(p) {
 			st.outBuf[0] = nil
