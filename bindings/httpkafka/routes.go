@@ -22,7 +22,10 @@ type route struct {
 
 // condition is one compiled `when` item.
 type condition struct {
-	method *regexp.Regexp // nil: any method
+	method *regexp.Regexp // nil: any method, or the literal one below
+	// literalMethod is the method when the pattern has no wildcard,
+	// compared without running an expression.
+	literalMethod string
 	path   *regexp.Regexp // nil: any path
 	// prefix is the literal start of the path pattern: most paths that do
 	// not match are told apart without running the expression.
@@ -124,7 +127,11 @@ func compileRoutes(bc *engine.BindingContext, cfg config) ([]*route, error) {
 func compileCondition(w *Condition) (condition, error) {
 	var c condition
 	var err error
-	if w.Method != "" {
+	switch {
+	case w.Method == "":
+	case !strings.ContainsAny(w.Method, "*{"):
+		c.literalMethod = w.Method
+	default:
 		if c.method, err = engine.CompilePattern(w.Method); err != nil {
 			return c, err
 		}
@@ -257,14 +264,14 @@ func resolveRoute(routes []*route, method, path string, authorization uint64) (*
 		bare = path[:i]
 	}
 	for _, r := range routes {
-		if !r.Authorized(authorization) {
+		if len(r.Config.Guarded) > 0 && !r.Authorized(authorization) {
 			continue
 		}
 		if len(r.conds) == 0 {
 			return r, nil
 		}
 		for _, c := range r.conds {
-			if c.method != nil && !c.method.MatchString(method) {
+			if c.literalMethod != "" && c.literalMethod != method || c.method != nil && !c.method.MatchString(method) {
 				continue
 			}
 			if c.path == nil {
