@@ -26,7 +26,7 @@ type condition struct {
 	// literalMethod is the method when the pattern has no wildcard,
 	// compared without running an expression.
 	literalMethod string
-	path   *regexp.Regexp // nil: any path
+	path          *regexp.Regexp // nil: any path
 	// prefix is the literal start of the path pattern: most paths that do
 	// not match are told apart without running the expression.
 	prefix string
