@@ -118,23 +118,36 @@ func main() {
 			log.Printf("%s: %.0f req/s, p50 %.0fµs, p99 %.0fµs", key, rps, p50, p99)
 		}
 	}
-	sluiceCPU := func(run func() (float64, float64, float64)) (float64, float64, float64, float64) {
-		before := cpuSeconds(sl.Process.Pid)
+	// cpuOf measures the CPU a process spends per 10k requests over a run
+	// (warm-up included): sluice's, the plain server's, or this process's
+	// for the franz-go references, which are their own clients.
+	cpuOf := func(pid int, run func() (float64, float64, float64)) (float64, float64, float64, float64) {
+		before := cpuSeconds(pid)
 		rps, p50, p99 := run()
-		cpu := cpuSeconds(sl.Process.Pid) - before
+		cpu := cpuSeconds(pid) - before
 		return rps, p50, p99, cpu / (rps * (duration.Seconds() + warmup.Seconds())) * 10000
 	}
+	sluiceCPU := func(run func() (float64, float64, float64)) (float64, float64, float64, float64) {
+		return cpuOf(sl.Process.Pid, run)
+	}
+	me := os.Getpid()
 	for i := 0; i < *runs; i++ {
 		log.Printf("run %d", i+1)
-		record("produce franz-go")(with0(producerReference(*brokers, prefix+"-events-ref", *conns, warmup, *duration)))
+		record("produce franz-go")(cpuOf(me, func() (float64, float64, float64) {
+			return producerReference(*brokers, prefix+"-events-ref", *conns, warmup, *duration)
+		}))
 		record("produce sluice")(sluiceCPU(func() (float64, float64, float64) {
 			return h2loadRun(h2load, h2(*conns, "-d", event, "-H", "content-type: application/json", "http://"+sluiceAddr+"/events"), filepath.Join(tmp, "log"), true)
 		}))
-		record("rr franz-go")(with0(roundTripReference(*brokers, prefix+"-requests-ref", prefix+"-replies-ref", *rrconns, warmup, *duration)))
+		record("rr franz-go")(cpuOf(me, func() (float64, float64, float64) {
+			return roundTripReference(*brokers, prefix+"-requests-ref", prefix+"-replies-ref", *rrconns, warmup, *duration)
+		}))
 		record("rr sluice")(sluiceCPU(func() (float64, float64, float64) {
 			return h2loadRun(h2load, h2(*rrconns, "-d", order, "-H", "content-type: application/json", "http://"+sluiceAddr+"/orders"), filepath.Join(tmp, "log"), true)
 		}))
-		record("get plain")(with0(h2loadRun(h2load, h2(*conns, "http://"+plainAddr+"/items/1"), filepath.Join(tmp, "log"), true)))
+		record("get plain")(cpuOf(plain.Process.Pid, func() (float64, float64, float64) {
+			return h2loadRun(h2load, h2(*conns, "http://"+plainAddr+"/items/1"), filepath.Join(tmp, "log"), true)
+		}))
 		record("get sluice")(sluiceCPU(func() (float64, float64, float64) {
 			return h2loadRun(h2load, h2(*conns, "http://"+sluiceAddr+"/items/1"), filepath.Join(tmp, "log"), true)
 		}))
@@ -144,8 +157,6 @@ func main() {
 
 // figures are one measure's results, a value per run.
 type figures struct{ rps, p50, p99, cpu []float64 }
-
-func with0(rps, p50, p99 float64) (float64, float64, float64, float64) { return rps, p50, p99, 0 }
 
 // waitItem GETs the cached item until sluice has it, and returns its etag.
 func waitItem(url string) string {

@@ -34,8 +34,12 @@ func writeReport(out string, res map[string]*figures, conns, rrconns int, durati
 	row(fmt.Sprintf("cached GET, requests/s (%d concurrent)", conns), gs.rps, gp.rps, fmt.Sprintf("**%.2f**", getRatio))
 	row("cached GET p50, µs", gs.p50, gp.p50, ratio(gs.p50, gp.p50))
 	row("cached GET p99, µs", gs.p99, gp.p99, ratio(gs.p99, gp.p99))
-	fmt.Fprintf(&rows, "| sluice CPU seconds per 10k requests: produce, request-reply, GET | %.3f, %.3f, %.3f | | |\n",
-		med(ps.cpu), med(rs.cpu), med(gs.cpu))
+	cpuRow := func(label string, s, r []float64) {
+		fmt.Fprintf(&rows, "| %s | %.3f | %.3f | %.2f |\n", label, med(s), med(r), med(s)/med(r))
+	}
+	cpuRow("oneway produce, CPU seconds per 10k requests (sluice; the franz-go producer)", ps.cpu, pr.cpu)
+	cpuRow("request-reply, CPU seconds per 10k round trips (sluice; the franz-go client)", rs.cpu, rr.cpu)
+	cpuRow("cached GET, CPU seconds per 10k requests (sluice; the plain server)", gs.cpu, gp.cpu)
 
 	verdict := func(ok bool) string {
 		if ok {
@@ -58,7 +62,9 @@ On real Apache Kafka (scripts/kafka.sh: one KRaft broker on the same machine), s
 %s
 Targets: oneway produce at least 0.7 of the franz-go producer's requests/s: %s (%.2f). Request-reply under 1 ms added at p50: %s (%+.0f µs). Cached GET: %.2f of the plain server's requests/s.
 
-Everything (Kafka's JVM, sluice, the responder, h2load and the franz-go references) shares the machine's cores, so absolute figures move with its load; the ratios are the figures to compare.
+Everything (Kafka's JVM, sluice, the responder, h2load and the franz-go references) shares the machine's cores, so absolute figures move with its load; the ratios and the CPU per request are the figures to compare.
+
+The oneway reference is a producer inside the load generator: it pays no HTTP and no socket between client and proxy, and franz-go gathers the records of its goroutines into a few produce requests, so its CPU per record is a fraction of an HTTP exchange's. Sluice pays, per request, the read and write system calls of the HTTP connection, the HTTP parsing (the http.echo section above measures that part alone) and its stream frames, while h2load's own CPU comes out of the same cores; the CPU rows say how much work per request each side does.
 
 Machine: %s. Date: %s. Command: `+"`go run ./bench/httpkafka -kafka $KAFKA_BOOTSTRAP_SERVERS -conns %d -rrconns %d -duration %v -runs %d`"+`.
 `, runs, duration, warmup, rows.String(), verdict(produceRatio >= 0.7), produceRatio, verdict(added < 1000), added, getRatio,
