@@ -224,3 +224,19 @@ func TestProxyRetriesStaleConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyChunkedBodyOverLimit: the origin reads the whole body before
+// answering, so the server is still waiting when the chunked body goes over
+// its limit: 413.
+func TestProxyChunkedBodyOverLimit(t *testing.T) {
+	origin := httptest.NewServer(nethttp.HandlerFunc(originHandler))
+	defer origin.Close()
+	cfg := strings.Replace(proxyConfig(origin.Listener.Addr().String(), ""),
+		"    kind: server\n    exit: client0", "    kind: server\n    options: { limits: { request-body-bytes: 10 } }\n    exit: client0", 1)
+	e := enginetest.Start(t, cfg, enginetest.Options{AllowOpenStreams: true})
+	got := rawExchange(t, enginetest.Addr(t, e, "test:tcp0"),
+		"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n14\r\n01234567890123456789\r\n0\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 413 ") {
+		t.Fatalf("got %q", got)
+	}
+}
