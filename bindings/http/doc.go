@@ -164,6 +164,21 @@
 // credit only while its output queue holds less than 64 KiB; so a 1 GB
 // upload or download never sits in memory.
 //
+// # Where Sluice differs from Zilla, and why
+//
+//   - `Upgrade: h2c` is served (Zilla leaves it as a TODO); users ask for it
+//     and curl --http2 uses it.
+//   - An exit that aborts before the response head gets the client a 502
+//     rather than an aborted connection: invariant 4 of the stream model
+//     promises a clean 5xx.
+//   - With `allow.credentials`, access-control-allow-origin echoes the
+//     origin even when origins are not listed: browsers refuse `*` with
+//     credentials.
+//   - Limits and timeouts are options (`limits`, `timeouts`) rather than
+//     engine properties; they are Sluice extensions.
+//   - No `Date` or `Server` response header is added: the exit's response
+//     passes as it is.
+//
 // # Not yet
 //
 // `authorization` (credentials extraction, guards, challenge) and
