@@ -45,7 +45,12 @@
 //     credentials) is written as `event:challenge` with a JSON data object
 //     {"method":...,"headers":{...}}; an event in progress finishes first.
 //   - A client that goes away aborts the sse stream: the application
-//     releases what it holds.
+//     releases what it holds. An HTTP/1.1 client that closes its connection
+//     with a FIN while a response is in progress is noticed by the http
+//     server only when a write fails, so for an idle stream the keep-alive
+//     comments bound how long a departed client's streams stay (about two
+//     keep-alive periods); with `keep-alive: 0` they stay until the next
+//     event.
 //
 // # Flow control and slow clients
 //

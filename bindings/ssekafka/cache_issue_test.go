@@ -2,6 +2,8 @@ package ssekafka_test
 
 import (
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 // fetchCollector opens a merged fetch on a binding and keeps the offsets of
 // the records it gets.
 type fetchCollector struct {
+	window  int // granted once; 0: 1 MiB, replenished as data arrives
 	mu      sync.Mutex
 	offsets []int64
 }
@@ -25,14 +28,20 @@ type fetchCollector struct {
 func (fc *fetchCollector) Receive(s *engine.Stream, f *engine.Frame) {
 	switch f.Type {
 	case engine.BeginFrame:
-		s.Window(1 << 20)
+		if fc.window > 0 {
+			s.Window(fc.window)
+		} else {
+			s.Window(1 << 20)
+		}
 	case engine.DataFrame:
 		if ex, ok := f.Ext.(*kafkaspec.DataEx); ok {
 			fc.mu.Lock()
 			fc.offsets = append(fc.offsets, ex.Offset)
 			fc.mu.Unlock()
 		}
-		s.Window(len(f.Payload))
+		if fc.window == 0 {
+			s.Window(len(f.Payload))
+		}
 	}
 }
 
@@ -104,4 +113,93 @@ func TestCacheLiveOnColdCache(t *testing.T) {
 	if o := fc.first(t); o != 60 {
 		t.Errorf("first record at offset %d, want 60 (the first written after the fetch began)", o)
 	}
+}
+
+// TestCacheTombstonesFollowCredit: a reader granted one byte of credit
+// gets every tombstone the cache holds: records with no value cost no
+// credit, so flow control does not bound them (sse-kafka turns each into an
+// event:delete carrying the key, which does need the client's credit).
+func TestCacheTombstonesFollowCredit(t *testing.T) {
+	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
+		t.Skip("known kafka cache issue: tombstones are sent without window credit (SLUICE_KNOWN_ISSUES=1 runs it)")
+	}
+	addr := broker(t)
+	topic := newTopic(t, addr, 1)
+	var recs []record
+	for i := range 2000 {
+		recs = append(recs, record{key: []byte("k" + strconv.Itoa(i))})
+	}
+	produce(t, kafkaClient(t, addr), topic, recs...)
+	in := start(t, addr, pipelineYAML("", ""), 1)
+	fc := &fetchCollector{window: 1}
+	exec := engine.NewExecutor()
+	var s *engine.Stream
+	var err error
+	exec.Execute(func() {
+		s, err = in.e.Open("test:cache0", exec, fc, engine.Frame{Ext: &kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: topic}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Execute(func() { s.Terminate(nil) }) })
+	time.Sleep(500 * time.Millisecond)
+	fc.mu.Lock()
+	n := len(fc.offsets)
+	fc.mu.Unlock()
+	if n > 64 {
+		t.Errorf("a reader with one byte of credit got %d tombstones", n)
+	}
+}
+
+// TestCacheReaderIdleAfterReplay: a cache reader that read a batch of
+// records (64) keeps the batch's capacity once idle, about 9.7 KB, which
+// is most of what an idle event stream costs after a replay.
+func TestCacheReaderIdleAfterReplay(t *testing.T) {
+	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
+		t.Skip("known kafka cache issue: an idle reader keeps its last batch's capacity (SLUICE_KNOWN_ISSUES=1 runs it)")
+	}
+	addr := broker(t)
+	topic := newTopic(t, addr, 1)
+	produce(t, kafkaClient(t, addr), topic, numbered("v", 0, 100)...)
+	in := start(t, addr, pipelineYAML("", ""), 1)
+	// Warm the cache with one reader, then measure 500 more.
+	fetchDirect(t, in.e, &kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: topic}).waitFor(t, 100)
+	before := heapInuse()
+	const readers = 500
+	for range readers {
+		fetchDirect(t, in.e, &kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: topic}).waitFor(t, 100)
+	}
+	per := (heapInuse() - before) / readers
+	t.Logf("an idle reader after a replay of 100 records holds %d bytes (test opener included)", per)
+	if per > 4096 {
+		t.Errorf("an idle cache reader holds %d bytes after a replay", per)
+	}
+}
+
+func (fc *fetchCollector) waitFor(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fc.mu.Lock()
+		got := len(fc.offsets)
+		fc.mu.Unlock()
+		if got >= n {
+			fc.mu.Lock()
+			fc.offsets = nil // what the test holds is not the reader's
+			fc.mu.Unlock()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d records fetched", got, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func heapInuse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
 }
