@@ -75,6 +75,10 @@ type cluster struct {
 	opts  []kgo.Opt
 	conns *connLog
 
+	// consumers counts the fetch goroutines, each with a franz-go client,
+	// so that close returns once they have let go of their connections.
+	consumers sync.WaitGroup
+
 	mu        sync.Mutex
 	producers [3]*kgo.Client // indexed by kafkaspec.AckMode
 	closed    bool
@@ -290,7 +294,8 @@ func (c *cluster) compacted(ctx context.Context, adm *kadm.Client, topic string)
 }
 
 // close closes the producing clients, once their buffered records are
-// delivered or failed.
+// delivered or failed, and waits (a few seconds at most) for the fetch
+// goroutines, whose streams the engine has ended, to close theirs.
 func (c *cluster) close() {
 	c.mu.Lock()
 	c.closed = true
@@ -301,6 +306,16 @@ func (c *cluster) close() {
 		if p != nil {
 			p.Close()
 		}
+	}
+	done := make(chan struct{})
+	go func() {
+		c.consumers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.log.Warn("kafka fetches still closing")
 	}
 }
 

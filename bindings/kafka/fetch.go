@@ -49,7 +49,13 @@ func newFetchSession(st *clientStream) *fetchSession {
 	return f
 }
 
-func (f *fetchSession) start() { go f.run() }
+func (f *fetchSession) start() {
+	f.st.c.cluster.consumers.Add(1)
+	go func() {
+		defer f.st.c.cluster.consumers.Done()
+		f.run()
+	}()
+}
 
 // stop ends the goroutine and its franz-go client.
 func (f *fetchSession) stop() {

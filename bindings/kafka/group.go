@@ -51,7 +51,11 @@ func newGroupFetch(st *clientStream) *groupFetch {
 func (g *groupFetch) start() {
 	g.st.replyBegin(&kafkaspec.ReplyBeginEx{Topic: g.st.begin.Topic})
 	g.wake <- struct{}{}
-	go g.run()
+	g.st.c.cluster.consumers.Add(1)
+	go func() {
+		defer g.st.c.cluster.consumers.Done()
+		g.run()
+	}()
 }
 
 func (g *groupFetch) stop() {
