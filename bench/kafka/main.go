@@ -69,7 +69,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "duration of each produce measurement")
 	runs := flag.Int("runs", 3, "measurements of each, alternating")
 	out := flag.String("out", "docs/benchmarks.md", "report file")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the produce measures to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measures to this file")
 	flag.Parse()
 	if *brokers == "" {
 		log.Fatal("no Kafka: set KAFKA_BOOTSTRAP_SERVERS or -kafka (scripts/kafka.sh start runs one)")
@@ -112,9 +112,6 @@ func main() {
 		}
 		log.Printf("produce round %d: binding %.0f/s, franz-go %.0f/s", i+1, b, d)
 	}
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
 	var fanout, direct1 []float64
 	var cacheStreams, directStreams int64
 	for i := range *runs {
@@ -127,6 +124,9 @@ func main() {
 			i+1, *readers, fanout[i], cacheStreams, direct1[i], directStreams)
 	}
 
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	body := render(*producers, *readers, *records, *size, *runs*rounds, viaBinding, direct, directDefault, ratios, cpuBinding, cpuDirect, fanout, direct1, cacheStreams, directStreams, *runs)
 	if err := report.WriteSection(*out, "kafka", body); err != nil {
 		log.Fatal(err)

@@ -37,6 +37,10 @@ type cacheReader struct {
 	begun    bool
 	caughtUp bool
 	stopped  bool
+	// starved is set when the reader stopped for want of window: only
+	// then does a Window frame need to pump (a reader waiting for records
+	// is woken by the tail).
+	starved bool
 }
 
 // readerCursor is where a reader stands on one partition.
@@ -44,6 +48,9 @@ type readerCursor struct {
 	id     int32
 	next   int64 // next offset to read
 	latest int64 // the end to catch up with
+	// hint is where in the log's entries the next record was found last
+	// time: a reader reading in order finds its place without a search.
+	hint int
 }
 
 // pendingRecord is a record copied out of the cache, matched, and not yet
@@ -85,7 +92,9 @@ func (r *cacheReader) Receive(s *engine.Stream, f *engine.Frame) {
 		r.s, r.sender.s = s, s
 		r.tc.attach(r)
 	case engine.WindowFrame:
-		r.pump()
+		if r.starved {
+			r.pump()
+		}
 	case engine.DataFrame:
 		r.fail(&kafkaspec.ErrorEx{Code: kafkaspec.CodeInvalidRequest, Message: "data on a fetch-only merged stream"})
 	case engine.EndFrame:
@@ -130,6 +139,7 @@ func (r *cacheReader) pump() {
 	if r.stopped || !r.begun {
 		return
 	}
+	r.starved = false
 	for {
 		for r.pos < len(r.batch) {
 			p := &r.batch[r.pos]
@@ -137,9 +147,10 @@ func (r *cacheReader) pump() {
 			if r.sender.sent > 0 {
 				sent = r.sender.sendRest(&p.record)
 			} else {
-				sent = r.sender.sendMatched(&p.record, p.bits, r.progress(p.partition, p.offset+1))
+				sent = r.sender.sendMatched(&p.record, p.bits, r.progress)
 			}
 			if !sent {
+				r.starved = true
 				return
 			}
 			r.cursor(p.partition).next = p.after
@@ -149,7 +160,7 @@ func (r *cacheReader) pump() {
 		r.batch, r.pos = r.batch[:0], 0
 		gaps := r.collect()
 		if len(gaps) > 0 {
-			r.s.Flush(&kafkaspec.FlushEx{Progress: r.progress(-1, 0), Gaps: gaps})
+			r.s.Flush(&kafkaspec.FlushEx{Progress: r.progress(nil, -1, 0), Gaps: gaps})
 		}
 		if len(r.batch) == 0 {
 			r.checkCaughtUp()
@@ -190,6 +201,9 @@ func (r *cacheReader) collect() []kafkaspec.Gap {
 		atEnd = atEnd && end
 	}
 	r.rr++
+	if !atEnd && len(r.batch) == 0 {
+		r.starved = true // records wait, the window is spent
+	}
 	if atEnd && len(r.batch) == 0 && len(gaps) == 0 {
 		caughtUp := true
 		for _, c := range r.cursors {
@@ -238,7 +252,7 @@ func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) 
 	if lists, ok := r.indexed(l); ok {
 		next, budget = r.collectIndexed(l, c.next, lists, budget)
 	} else {
-		next, budget = r.collectScan(l, c.next, budget)
+		next, budget = r.collectScan(l, c, budget)
 	}
 	if len(r.batch) > start {
 		r.batch[len(r.batch)-1].after = next
@@ -248,12 +262,17 @@ func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) 
 	return budget, next >= l.next
 }
 
-// collectScan reads the log in order from offset.
-func (r *cacheReader) collectScan(l *partitionLog, offset int64, budget int) (int64, int) {
+// collectScan reads the log in order from the cursor.
+func (r *cacheReader) collectScan(l *partitionLog, c *readerCursor, budget int) (int64, int) {
 	live := l.live()
 	taken := 0
-	for i := l.find(offset); i < len(live); i++ {
+	i := c.hint - l.head
+	if i < 0 || i >= len(live) || live[i].offset != c.next {
+		i = l.find(c.next)
+	}
+	for ; i < len(live); i++ {
 		if budget <= 0 || taken == readerBatch {
+			c.hint = l.head + i
 			return live[i].offset, budget
 		}
 		e := &live[i]
@@ -268,6 +287,7 @@ func (r *cacheReader) collectScan(l *partitionLog, offset int64, budget int) (in
 		budget -= len(e.value)
 		taken++
 	}
+	c.hint = l.head + len(live)
 	return l.next, budget
 }
 
@@ -333,7 +353,7 @@ func (r *cacheReader) checkCaughtUp() {
 		}
 	}
 	r.caughtUp = true
-	r.s.Flush(&kafkaspec.FlushEx{Progress: r.progress(-1, 0), CaughtUp: true})
+	r.s.Flush(&kafkaspec.FlushEx{Progress: r.progress(nil, -1, 0), CaughtUp: true})
 	if r.req.EndWhenCaughtUp {
 		r.stop()
 		r.s.End(nil)
@@ -345,17 +365,17 @@ func (r *cacheReader) cursor(id int32) *readerCursor {
 	return &r.cursors[i]
 }
 
-// progress returns the reader's next offsets, with one partition's moved
-// past the record being sent.
-func (r *cacheReader) progress(partition int32, next int64) kafkaspec.Progress {
-	p := make(kafkaspec.Progress, len(r.cursors))
-	for i, c := range r.cursors {
-		p[i] = kafkaspec.PartitionOffset{Partition: c.id, Offset: c.next}
+// progress appends the reader's next offsets to dst, with one
+// partition's moved past the record being sent (partition -1: none).
+func (r *cacheReader) progress(dst kafkaspec.Progress, partition int32, next int64) kafkaspec.Progress {
+	for _, c := range r.cursors {
+		off := c.next
 		if c.id == partition {
-			p[i].Offset = next
+			off = next
 		}
+		dst = append(dst, kafkaspec.PartitionOffset{Partition: c.id, Offset: off})
 	}
-	return p
+	return dst
 }
 
 // fail ends the stream on an error.

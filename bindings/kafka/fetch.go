@@ -273,17 +273,17 @@ func (f *fetchSession) cursor(id int32) *fetchCursor {
 	return &f.parts[i]
 }
 
-// progress returns the next offsets, with one partition's moved past the
-// record being sent.
-func (f *fetchSession) progress(partition int32, next int64) kafkaspec.Progress {
-	p := make(kafkaspec.Progress, len(f.parts))
-	for i, c := range f.parts {
-		p[i] = kafkaspec.PartitionOffset{Partition: c.id, Offset: c.next}
+// progress appends the next offsets to dst, with one partition's moved
+// past the record being sent (partition -1: none).
+func (f *fetchSession) progress(dst kafkaspec.Progress, partition int32, next int64) kafkaspec.Progress {
+	for _, c := range f.parts {
+		off := c.next
 		if c.id == partition {
-			p[i].Offset = next
+			off = next
 		}
+		dst = append(dst, kafkaspec.PartitionOffset{Partition: c.id, Offset: off})
 	}
-	return p
+	return dst
 }
 
 // checkCaughtUp sends the caught-up Flush once every partition has reached
@@ -298,7 +298,7 @@ func (f *fetchSession) checkCaughtUp() {
 		}
 	}
 	f.caughtUp = true
-	f.st.s.Flush(&kafkaspec.FlushEx{Progress: f.progress(-1, 0), CaughtUp: true})
+	f.st.s.Flush(&kafkaspec.FlushEx{Progress: f.progress(nil, -1, 0), CaughtUp: true})
 	if f.st.begin.EndWhenCaughtUp {
 		f.stop()
 		f.st.maybeEnd()

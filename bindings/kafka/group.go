@@ -199,23 +199,22 @@ func (g *groupFetch) pump() {
 	}
 }
 
-// progress returns the next offset of every partition this member has
-// read from, with one moved past the record being sent.
-func (g *groupFetch) progress(partition int32, next int64) kafkaspec.Progress {
+// progress appends the next offset of every partition this member has
+// read from to dst, with one moved past the record being sent.
+func (g *groupFetch) progress(dst kafkaspec.Progress, partition int32, next int64) kafkaspec.Progress {
 	ids := slices.Sorted(maps.Keys(g.next))
 	if _, ok := g.next[partition]; !ok {
 		ids = append(ids, partition)
 		slices.Sort(ids)
 	}
-	p := make(kafkaspec.Progress, len(ids))
-	for i, id := range ids {
+	for _, id := range ids {
 		off := g.next[id]
 		if id == partition {
 			off = next
 		}
-		p[i] = kafkaspec.PartitionOffset{Partition: id, Offset: off}
+		dst = append(dst, kafkaspec.PartitionOffset{Partition: id, Offset: off})
 	}
-	return p
+	return dst
 }
 
 func (g *groupFetch) fail(ex *kafkaspec.ErrorEx) {

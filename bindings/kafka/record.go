@@ -72,10 +72,14 @@ func (rs *recordSender) match(r *record) (uint64, bool) {
 	return kafkaspec.MatchFilters(rs.filters, rs.eval, r.key, r.headers)
 }
 
+// progressFunc appends a stream's progress once a record of partition is
+// consumed (next being that partition's next offset) to dst.
+type progressFunc func(dst kafkaspec.Progress, partition int32, next int64) kafkaspec.Progress
+
 // send sends r, or as much of it as the window allows, and reports
 // whether r has been sent entirely; a record the filters reject counts as
-// sent. progress gives the stream's progress once r is consumed.
-func (rs *recordSender) send(r *record, progress func(int32, int64) kafkaspec.Progress) bool {
+// sent.
+func (rs *recordSender) send(r *record, progress progressFunc) bool {
 	if rs.sent > 0 {
 		return rs.sendRest(r)
 	}
@@ -83,24 +87,39 @@ func (rs *recordSender) send(r *record, progress func(int32, int64) kafkaspec.Pr
 	if !ok {
 		return true
 	}
-	return rs.sendMatched(r, bits, progress(r.partition, r.offset+1))
+	return rs.sendMatched(r, bits, progress)
+}
+
+// fragmentAbove is the value size above which a record is split to fit
+// the window; a smaller one waits until the window holds it whole, so
+// that small records are never fragmented for want of a few bytes. A
+// fetching opener must grant at least this much reply window.
+const fragmentAbove = 4 << 10
+
+// dataBox holds a DataEx and room for the progress of a few partitions,
+// so that sending a record costs one allocation, not two.
+type dataBox struct {
+	ex       kafkaspec.DataEx
+	progress [4]kafkaspec.PartitionOffset
 }
 
 // sendMatched sends the first frame of a record known to match.
-func (rs *recordSender) sendMatched(r *record, bits uint64, progress kafkaspec.Progress) bool {
+func (rs *recordSender) sendMatched(r *record, bits uint64, progress progressFunc) bool {
 	s := rs.s
 	credit := s.Credit()
-	if credit <= 0 && len(r.value) > 0 {
+	if credit < len(r.value) && (credit <= 0 || len(r.value) <= fragmentAbove) {
 		return false
 	}
 	n := min(credit, len(r.value))
-	ex := &kafkaspec.DataEx{Partition: r.partition, Offset: r.offset, Timestamp: r.timestamp, Key: r.key,
-		Headers: r.headers, Tombstone: r.value == nil, Deferred: len(r.value) - n, Progress: progress, Filters: bits}
+	box := &dataBox{}
+	box.ex = kafkaspec.DataEx{Partition: r.partition, Offset: r.offset, Timestamp: r.timestamp, Key: r.key,
+		Headers: r.headers, Tombstone: r.value == nil, Deferred: len(r.value) - n, Filters: bits}
+	box.ex.Progress = progress(box.progress[:0], r.partition, r.offset+1)
 	if n == len(r.value) {
-		s.Data(engine.FlagsComplete, r.value, ex)
+		s.Data(engine.FlagsComplete, r.value, &box.ex)
 		return true
 	}
-	s.Data(engine.FlagInit, r.value[:n], ex)
+	s.Data(engine.FlagInit, r.value[:n], &box.ex)
 	rs.sent = n
 	return false
 }
