@@ -51,9 +51,11 @@
 // partitions are interleaved.
 //
 // Flow control: records are sent only within the window the opener grants
-// on the reply. A fetch never buffers for a slow opener: the client holds
-// at most one fetch response, and a cache reader only stands further back
-// in the cache log.
+// on the reply. A record of up to 4 KiB waits until the window holds it
+// whole; a larger one is split to fit. An opener must therefore keep at
+// least 4 KiB of reply window open. A fetch never buffers for a slow
+// opener: the client holds at most one fetch response, and a cache reader
+// only stands further back in the cache log.
 //
 // Caught up: once every partition has reached its ReplyBeginEx Latest, one
 // Flush with *FlushEx{CaughtUp: true, Progress} is sent ("live now";
