@@ -34,6 +34,10 @@ type Stream struct {
 	credit   int
 	failed   bool
 	released bool
+	// A Reset may still travel after its direction ended cleanly: a binding
+	// refuses a request it has fully received (Zilla's http answers it from
+	// the reset's headers). These record the clean ends and the one Reset.
+	inEnded, outEnded, resetSent, resetReceived bool
 
 	// parent is the stream on whose behalf this one was opened (same
 	// Executor); children are aborted when the parent fails.
@@ -139,6 +143,9 @@ func (s *Stream) Terminate(ext any) {
 
 // Send sends one frame to the peer. Frames on a direction that is already
 // closed are dropped: a binding may race a peer's Reset with its own End.
+// The exception is one Reset after the inbound direction ended cleanly,
+// which still reaches a peer that has not finished with the stream: it
+// refuses what was fully received (an http exit declining a request).
 // Sending Data beyond Credit, or anything along a direction before Begin,
 // is a bug in the binding and panics, which fails this stream only.
 func (s *Stream) Send(f Frame) {
@@ -173,15 +180,18 @@ func (s *Stream) Send(f Frame) {
 		s.out = dirClosed
 		if f.Type == AbortFrame {
 			s.binding.stats.errors.Add(1)
+		} else {
+			s.outEnded = true
 		}
 	case WindowFrame, ChallengeFrame:
 		if s.in == dirClosed {
 			return
 		}
 	case ResetFrame:
-		if s.in == dirClosed {
+		if s.resetSent || s.released || (s.in == dirClosed && !s.inEnded) {
 			return
 		}
+		s.resetSent = true
 		s.in = dirClosed
 	default:
 		panic(s.violation("unknown frame type " + f.Type.String()))
@@ -217,15 +227,17 @@ func (s *Stream) deliver(f *Frame) {
 			return
 		}
 		s.in = dirClosed
+		s.inEnded = f.Type == EndFrame
 	case WindowFrame:
 		if s.out == dirClosed {
 			return
 		}
 		s.credit += f.Credit
 	case ResetFrame:
-		if s.out == dirClosed {
+		if s.resetReceived || s.released || (s.out == dirClosed && !s.outEnded) {
 			return
 		}
+		s.resetReceived = true
 		s.out = dirClosed
 	case ChallengeFrame:
 		if s.out == dirClosed {

@@ -302,3 +302,37 @@ func TestShutdownGrace(t *testing.T) {
 	}
 	eventually(t, "terminated", func() bool { return e.LiveStreams() == 0 })
 }
+
+// A target may refuse what it fully received: one Reset after the request
+// ended still reaches the origin, while the origin awaits the reply.
+func TestResetAfterEndReachesPeer(t *testing.T) {
+	e, p, _ := probeEngine(t, false)
+	p.accept = func(*engine.Stream, *engine.Frame) (engine.Receiver, error) {
+		return engine.ReceiverFunc(func(s *engine.Stream, f *engine.Frame) {
+			if f.Type == engine.EndFrame {
+				s.Reset("refused")
+				s.Reset("twice") // only one Reset travels
+				s.Abort(nil)
+			}
+		}), nil
+	}
+	got := make(chan *engine.Frame, 4)
+	rec := engine.ReceiverFunc(func(s *engine.Stream, f *engine.Frame) {
+		c := *f
+		got <- &c
+	})
+	s, _ := open(t, e, "p", rec)
+	s.Execute(func() { s.End(nil) })
+	if f := <-got; f.Type != engine.ResetFrame || f.Ext != "refused" {
+		t.Fatalf("origin got %v %v, want the reset", f.Type, f.Ext)
+	}
+	if f := <-got; f.Type != engine.AbortFrame {
+		t.Fatalf("origin got %v, want abort", f.Type)
+	}
+	eventually(t, "released", func() bool { return e.LiveStreams() == 0 })
+	select {
+	case f := <-got:
+		t.Fatalf("extra frame %v", f.Type)
+	default:
+	}
+}

@@ -1,7 +1,6 @@
 package httpkafka_test
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,17 +13,12 @@ import (
 	httpspec "github.com/sluicehq/sluice/specs/http"
 )
 
-// TestHTTPRefusalByResetAfterRequestEnd pins a gap in the "http" stream
-// contract (specs/http: "A binding that refuses a request before replying
-// resets the initial direction, optionally with a *ResetEx"): when the http
-// server has already ended the request (every GET), the engine drops the
-// Reset, since its direction is closed on the server's side, and the
-// client never gets the refusal. http-kafka answers with a response
-// instead. Run with SLUICE_KNOWN_BUGS=1.
+// TestHTTPRefusalByResetAfterRequestEnd pins the "http" stream contract
+// (specs/http: "A binding that refuses a request before replying resets the
+// initial direction, optionally with a *ResetEx") for a request the http
+// server has already ended (every GET): the engine lets one Reset travel
+// after a clean End, and the client gets the refusal.
 func TestHTTPRefusalByResetAfterRequestEnd(t *testing.T) {
-	if os.Getenv("SLUICE_KNOWN_BUGS") == "" {
-		t.Skip("known gap of the http stream contract; SLUICE_KNOWN_BUGS=1 runs it")
-	}
 	curl := testtool.Require(t, "curl")
 	reg := engine.Global().Clone()
 	reg.RegisterBinding(engine.BindingType{

@@ -34,10 +34,10 @@
 // send (":status" first, for example 401 with a www-authenticate header).
 // Without headers the server answers 404. The rest of the body, if any, is
 // dropped (or the HTTP/1.1 connection closed after the answer when it is
-// large). A reset can only travel while the request direction is open: once
-// the request's End has been delivered, a binding refuses it by replying,
-// with a Begin whose :status says why. A stream whose exit refuses to open
-// it is answered 502.
+// large). This holds after the request's End too: the engine lets one Reset
+// travel after a clean End, as Zilla's http does for a request refused
+// once fully received. Replying with a Begin whose :status says why works
+// as well. A stream whose exit refuses to open it is answered 502.
 //
 // # Challenge
 //

@@ -128,10 +128,12 @@ type memStream struct {
 type memState struct {
 	mu                  sync.Mutex
 	outClosed, inClosed map[*memStream]bool
+	ended, resetSent    map[*memStream]bool // sent End; sent Reset
 }
 
 func newMemStreams(window int) (*memStream, *memStream) {
-	st := &memState{outClosed: map[*memStream]bool{}, inClosed: map[*memStream]bool{}}
+	st := &memState{outClosed: map[*memStream]bool{}, inClosed: map[*memStream]bool{},
+		ended: map[*memStream]bool{}, resetSent: map[*memStream]bool{}}
 	a := &memStream{inbox: newInbox(), window: window, state: st}
 	b := &memStream{inbox: newInbox(), state: st}
 	a.peer, b.peer = b, a
@@ -149,11 +151,15 @@ func (m *memStream) deliverable(t engine.FrameType) bool {
 		return !st.outClosed[m] && !st.inClosed[p]
 	case engine.EndFrame, engine.AbortFrame:
 		ok := !st.outClosed[m] && !st.inClosed[p]
+		if ok && t == engine.EndFrame {
+			st.ended[m] = true
+		}
 		st.outClosed[m], st.inClosed[p] = true, true
 		return ok
 	case engine.ResetFrame:
-		ok := !st.inClosed[m] && !st.outClosed[p]
-		st.inClosed[m], st.outClosed[p] = true, true
+		// one Reset, also after the direction ended cleanly (engine rule)
+		ok := !st.resetSent[m] && (!st.inClosed[m] || st.ended[p])
+		st.resetSent[m], st.inClosed[m], st.outClosed[p] = true, true, true
 		return ok
 	default: // Window, Challenge
 		return !st.inClosed[m] && !st.outClosed[p]
