@@ -27,6 +27,9 @@ const (
 	headerReserve = 512
 	// maxOutstanding bounds the credit the application holds unused.
 	maxOutstanding = 32 << 10
+	// minAppWindow is the credit kept open for the application while the
+	// client has room for it, whatever the ratio: the specs/sse contract.
+	minAppWindow = 4 << 10
 	// maxQueued bounds the bytes queued for the http stream.
 	maxQueued = 1 << 20
 	// ratioWindow bounds the payload bytes the write ratio is averaged
@@ -378,14 +381,17 @@ func (ex *exchange) grant() {
 		return
 	}
 	// payload bytes = room * payload/written, the ratio seen so far, never
-	// more than room.
+	// more than room, and never less than minAppWindow while room allows:
+	// an application may hold a record back until its credit covers it
+	// whole (a kafka fetch does, up to 4 KiB).
 	p, w := int64(ex.payload+priorPayload), int64(ex.written+priorWritten)
-	want := room
+	target := room
 	if w > p {
-		want = int(int64(room) * p / w)
+		target = int(int64(room) * p / w)
 	}
-	want = min(want, maxOutstanding) - ex.granted
-	if want <= 0 || (want < room/4 && ex.granted > 0) {
+	target = min(max(target, min(room, minAppWindow)), maxOutstanding)
+	want := target - ex.granted
+	if want <= 0 || (want < target/4 && ex.granted >= min(target, minAppWindow)) {
 		return
 	}
 	ex.granted += want

@@ -302,3 +302,27 @@ func TestFellBehindTheCacheDropped(t *testing.T) {
 	}
 	again.conn.Close()
 }
+
+// TestSmallEventsThenARecordOfFourKiB: after many tiny events (whose ids
+// make them several times longer than their data, so the sse server grants
+// little credit per byte), a 4 KiB record, which a cache sends only when
+// the window holds it whole, still goes through.
+func TestSmallEventsThenARecordOfFourKiB(t *testing.T) {
+	addr := broker(t)
+	topic := newTopic(t, addr, 1)
+	cl := kafkaClient(t, addr)
+	in := start(t, addr, pipelineYAML("", ""), 1)
+	const tiny = 50000
+	var recs []record
+	for range tiny {
+		recs = append(recs, rec("k", "x"))
+	}
+	big := strings.Repeat("y", 4096)
+	recs = append(recs, rec("k", big), rec("k", "z"))
+	produce(t, cl, topic, recs...)
+	s := open(t, in.addr, "/topic/"+topic, "")
+	evs := s.read(t, tiny+2)
+	if evs[tiny].data != big || evs[tiny+1].data != "z" {
+		t.Errorf("last events %.10q, %q", evs[tiny].data, evs[tiny+1].data)
+	}
+}

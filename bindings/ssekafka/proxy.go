@@ -21,6 +21,12 @@ const (
 	backlogEntryCost = 64
 )
 
+// minFetchWindow is the reply window a fetch needs open (specs/kafka): it
+// holds a record of up to 4 KiB back until the window covers it whole. The
+// sse server keeps at least as much credit open for us while the client
+// has room.
+const minFetchWindow = 4 << 10
+
 // eventDelete is the event type of a tombstone.
 const eventDelete = "delete"
 
@@ -359,7 +365,7 @@ func (p *proxy) grant() {
 	}
 	room := p.sse.Credit() - p.backlogN
 	want := room - p.readerCredit
-	if want <= 0 || (want < room/4 && p.readerCredit > 0) {
+	if want <= 0 || (want < room/4 && p.readerCredit >= min(room, minFetchWindow)) {
 		return
 	}
 	p.readerCredit += want

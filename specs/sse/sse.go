@@ -29,7 +29,10 @@
 // Window credit on the reply counts payload bytes only. The server writes
 // more than that (field names, ids, line prefixes) and grants its
 // application credit in proportion to what the client's connection takes,
-// so an application never needs to know the framing.
+// so an application never needs to know the framing. While the client's
+// connection has room, the server keeps at least 4 KiB of credit open, so
+// that an application relaying a source that sends records only when they
+// fit whole (a kafka fetch, specs/kafka) is never stuck.
 //
 // # Refusing a stream
 //
