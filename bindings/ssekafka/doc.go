@@ -42,19 +42,18 @@
 // A Last-Event-ID in any of those forms resumes every partition it lists at
 // its offset, and partitions it does not list (added since) from their
 // start. Since the id is a position in Kafka, not in this process, a client
-// reconnecting to any instance resumes with no gap and no duplicate: the
-// binding drops records below the resumed position that a fetch may still
-// deliver (a cache that has not caught up starts readers where it stands),
-// and ids never go back behind it. An id that does not decode starts the
-// stream afresh. Ids longer than 254 bytes (many partitions, long keys in
+// reconnecting to any instance resumes with no gap and no duplicate, even on
+// an instance whose cache is still filling. Should an exit deliver records
+// below the resumed position anyway, the binding drops them, and ids never
+// go back behind it. An id that does not decode starts the stream afresh. Ids longer than 254 bytes (many partitions, long keys in
 // the key form) cannot be sent back by a client; the first is logged.
 //
 // Without a Last-Event-ID the stream starts at `with.defaultOffset`:
 // `historical` (every record still held), `live` (only records written from
 // now on), or, when unset, wherever the cache decides (its topic's
-// defaultOffset, historical by default). Live is exact even on a cache that
-// is still filling: records below the end each partition had when the
-// stream began are dropped.
+// defaultOffset, historical by default). A live stream gets nothing below
+// the end each partition had when it began (the fetch's ReplyBeginEx
+// Latest), even from an exit that places it earlier.
 //
 // # Failures
 //

@@ -186,8 +186,8 @@ func (p *proxy) fetchBegun(f *engine.Frame) {
 }
 
 // placeFloors sets where records start counting: a live stream skips what
-// the partition held when it began (a cache still filling may start it
-// earlier), a resumed one what the client already had.
+// the partition held when it began, a resumed one what the client already
+// had, whatever an exit delivers.
 func (p *proxy) placeFloors(ex *kafkaspec.ReplyBeginEx) {
 	if p.floors != nil {
 		for _, ps := range ex.Partitions {
