@@ -51,10 +51,12 @@ type transport interface {
 	// exist before anything connects.
 	prepare(b *Block) error
 	dialNet(ctx context.Context, b *Block) (netConn, error)
-	acceptNet(ctx context.Context, b *Block) (netConn, error)
+	// acceptNet and acceptApp take the k-th arrival for the block's URI:
+	// accept blocks of a URI are served in script order.
+	acceptNet(ctx context.Context, b *Block, k int) (netConn, error)
 	// openApp opens an application stream with its Begin frame.
 	openApp(ctx context.Context, b *Block, begin engine.Frame) (appConn, error)
-	acceptApp(ctx context.Context, b *Block) (appConn, error)
+	acceptApp(ctx context.Context, b *Block, k int) (appConn, error)
 	close()
 }
 
@@ -84,6 +86,16 @@ func run(ctx context.Context, tr transport, opts Options, scripts ...*Script) er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	barriers := &barriers{m: map[string]chan struct{}{}}
+	ordinals := map[*Block]int{}
+	counts := map[string]int{}
+	for _, s := range scripts {
+		for _, b := range s.Blocks {
+			if b.Accept {
+				ordinals[b] = counts[b.URI]
+				counts[b.URI]++
+			}
+		}
+	}
 	var (
 		mu    sync.Mutex
 		first error
@@ -94,7 +106,7 @@ func run(ctx context.Context, tr transport, opts Options, scripts ...*Script) er
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := &blockRun{script: s, block: b, tr: tr, opts: opts, barriers: barriers}
+				r := &blockRun{script: s, block: b, tr: tr, opts: opts, barriers: barriers, ordinal: ordinals[b]}
 				if err := r.run(ctx); err != nil {
 					mu.Lock()
 					if first == nil && !errors.Is(err, context.Canceled) {
@@ -144,6 +156,7 @@ type blockRun struct {
 	tr       transport
 	opts     Options
 	barriers *barriers
+	ordinal  int // among the accept blocks of the same URI
 
 	net     *netReader
 	netConn netConn
@@ -165,11 +178,11 @@ func (r *blockRun) run(ctx context.Context) error {
 	b := r.block
 	switch {
 	case b.Level() == "network" && b.Accept:
-		r.netConn, err = r.tr.acceptNet(ctx, b)
+		r.netConn, err = r.tr.acceptNet(ctx, b, r.ordinal)
 	case b.Level() == "network":
 		r.netConn, err = r.tr.dialNet(ctx, b)
 	case b.Accept:
-		r.app, err = r.tr.acceptApp(ctx, b)
+		r.app, err = r.tr.acceptApp(ctx, b, r.ordinal)
 	}
 	if err != nil {
 		return r.fail(nil, "%v", err)

@@ -22,7 +22,7 @@ func RunPair(ctx context.Context, opts Options, client, server *Script) error {
 // app://name play the `test` binding name (see Registry); tcp:// blocks use
 // real sockets, with addresses mapped through opts.Addresses.
 func RunEngine(ctx context.Context, e *engine.Engine, opts Options, scripts ...*Script) error {
-	t := &engineTransport{e: e, opts: opts, listeners: map[string]*net.TCPListener{}}
+	t := &engineTransport{e: e, opts: opts, listeners: map[string]*net.TCPListener{}, accepted: map[string]chan netConn{}}
 	return run(ctx, t, opts, scripts...)
 }
 

@@ -13,10 +13,11 @@ import (
 // memTransport wires the blocks of two scripts to each other in memory:
 // the pair check, run without the engine.
 type memTransport struct {
-	mu      sync.Mutex
-	net     map[string]chan netConn
-	app     map[string]chan *memStream
-	windows map[*memStream]int
+	mu       sync.Mutex
+	net      map[string]chan netConn
+	app      map[string]chan *memStream
+	netOrder ordering[netConn]
+	appOrder ordering[*memStream]
 }
 
 func newMemTransport() *memTransport {
@@ -53,13 +54,12 @@ func (t *memTransport) dialNet(ctx context.Context, b *Block) (netConn, error) {
 	return local, nil
 }
 
-func (t *memTransport) acceptNet(ctx context.Context, b *Block) (netConn, error) {
-	select {
-	case c := <-t.netQueue(b.URI):
-		return c, nil
-	case <-ctx.Done():
+func (t *memTransport) acceptNet(ctx context.Context, b *Block, k int) (netConn, error) {
+	c, err := t.netOrder.of(b.URI).take(ctx, k, t.netQueue(b.URI))
+	if err != nil {
 		return nil, fmt.Errorf("no connection to %s", b.URI)
 	}
+	return c, nil
 }
 
 func (t *memTransport) openApp(ctx context.Context, b *Block, begin engine.Frame) (appConn, error) {
@@ -71,14 +71,13 @@ func (t *memTransport) openApp(ctx context.Context, b *Block, begin engine.Frame
 	return local, nil
 }
 
-func (t *memTransport) acceptApp(ctx context.Context, b *Block) (appConn, error) {
-	select {
-	case s := <-t.appQueue(b.URI):
-		s.accepted(b.Window)
-		return s, nil
-	case <-ctx.Done():
+func (t *memTransport) acceptApp(ctx context.Context, b *Block, k int) (appConn, error) {
+	s, err := t.appOrder.of(b.URI).take(ctx, k, t.appQueue(b.URI))
+	if err != nil {
 		return nil, fmt.Errorf("no stream to %s", b.URI)
 	}
+	s.accepted(b.Window)
+	return s, nil
 }
 
 func (t *memTransport) close() {}
@@ -92,7 +91,10 @@ type engineTransport struct {
 
 	mu        sync.Mutex
 	listeners map[string]*net.TCPListener
+	accepted  map[string]chan netConn // per listener, in arrival order
 	conns     []netConn
+	netOrder  ordering[netConn]
+	appOrder  ordering[*engineStream]
 }
 
 func (t *engineTransport) address(uri string) string {
@@ -117,7 +119,21 @@ func (t *engineTransport) prepare(b *Block) error {
 	if err != nil {
 		return err
 	}
-	t.listeners[addr] = l.(*net.TCPListener)
+	tl := l.(*net.TCPListener)
+	t.listeners[addr] = tl
+	q := make(chan netConn, 64)
+	t.accepted[addr] = q
+	go func() {
+		for {
+			c, err := tl.AcceptTCP()
+			if err != nil {
+				return
+			}
+			sc := socket{c}
+			t.track(sc)
+			q <- sc
+		}
+	}()
 	return nil
 }
 
@@ -132,30 +148,16 @@ func (t *engineTransport) dialNet(ctx context.Context, b *Block) (netConn, error
 	return sc, nil
 }
 
-func (t *engineTransport) acceptNet(ctx context.Context, b *Block) (netConn, error) {
+func (t *engineTransport) acceptNet(ctx context.Context, b *Block, k int) (netConn, error) {
+	addr := t.address(b.URI)
 	t.mu.Lock()
-	l := t.listeners[t.address(b.URI)]
+	q := t.accepted[addr]
 	t.mu.Unlock()
-	type result struct {
-		c   *net.TCPConn
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		c, err := l.AcceptTCP()
-		done <- result{c, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, r.err
-		}
-		sc := socket{r.c}
-		t.track(sc)
-		return sc, nil
-	case <-ctx.Done():
+	c, err := t.netOrder.of(addr).take(ctx, k, q)
+	if err != nil {
 		return nil, fmt.Errorf("no connection to %s", b.URI)
 	}
+	return c, nil
 }
 
 func (t *engineTransport) track(c netConn) {
@@ -178,19 +180,18 @@ func (t *engineTransport) openApp(ctx context.Context, b *Block, begin engine.Fr
 	return es, nil
 }
 
-func (t *engineTransport) acceptApp(ctx context.Context, b *Block) (appConn, error) {
+func (t *engineTransport) acceptApp(ctx context.Context, b *Block, k int) (appConn, error) {
 	name := strings.TrimPrefix(b.URI, "app://")
 	tb, err := findTestBinding(t.e, name)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case es := <-tb.streams:
-		es.s.Execute(func() { es.s.Window(b.Window) })
-		return es, nil
-	case <-ctx.Done():
+	es, err := t.appOrder.of(name).take(ctx, k, tb.streams)
+	if err != nil {
 		return nil, fmt.Errorf("binding %s received no stream", name)
 	}
+	es.s.Execute(func() { es.s.Window(b.Window) })
+	return es, nil
 }
 
 func (t *engineTransport) close() {
