@@ -54,9 +54,11 @@
 //     that holds a lock of its own (a shared cache) must release it before
 //     sending frames, or use Stream.Go, which never runs on the caller.
 //  4. Flow control bounds memory: an endpoint may send Data only within the
-//     credit its peer granted with Window frames (Credit reports it). Sending
-//     beyond it panics, which rule 5 contains. A binding grants what it can
-//     hold, so a slow consumer stops its producer instead of filling memory.
+//     credit its peer granted with Window frames (Credit reports it), each
+//     frame costing its payload plus the padding the peer stated (Padding,
+//     Sendable). Sending beyond it panics, which rule 5 contains. A binding
+//     grants what it can hold, so a slow consumer stops its producer
+//     instead of filling memory.
 //  5. A panic while delivering a frame or running a stream's task fails that
 //     stream only: the engine aborts and resets it, terminates the streams
 //     opened on its behalf, logs the panic with its stack, and carries on.

@@ -99,7 +99,9 @@ func New(cfg *Config, opts ...Option) (*Engine, error) {
 			e.order = append(e.order, rt)
 		}
 	}
-	for _, rt := range e.order {
+	// Exits before the bindings that route to them, so that a constructor
+	// can look at its exit's runtime (Exit.Target).
+	for _, rt := range e.startOrder() {
 		errs = append(errs, e.buildBinding(rt)...)
 	}
 	if len(errs) > 0 {

@@ -135,8 +135,10 @@ func (r *itemRing) push(it item) {
 
 func (r *itemRing) pop() (item, bool) {
 	if r.size == 0 {
-		if len(r.buf) > 64 {
-			r.buf, r.head = nil, 0 // release a burst's memory once drained
+		if len(r.buf) > 1024 {
+			// release a large burst's memory once drained; smaller rings
+			// stay, so a busy executor does not reallocate on every burst
+			r.buf, r.head = nil, 0
 		}
 		return item{}, false
 	}

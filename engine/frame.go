@@ -65,6 +65,13 @@ type Frame struct {
 	Flags uint8
 	// Credit is the number of additional bytes granted by a Window frame.
 	Credit int
+	// Padding, on a Window frame, is the receiver's overhead per Data
+	// frame: from then on each Data frame costs its payload plus Padding
+	// of credit, so a receiver that adds framing to every message (sse) or
+	// must bound empty frames (a Kafka tombstone) accounts for them. Zero
+	// leaves the padding in force unchanged; a negative value clears it.
+	// Stream.WindowPadded sets it.
+	Padding int
 	// Affinity and Authorization are set on Begin: the affinity hint and the
 	// guard session that authorizes the stream (0 when none).
 	Affinity      uint64
@@ -82,6 +89,9 @@ func (f *Frame) String() string {
 	case DataFrame:
 		return fmt.Sprintf("data(%d bytes, flags %#x, ext %T)", len(f.Payload), f.Flags, f.Ext)
 	case WindowFrame:
+		if f.Padding > 0 {
+			return fmt.Sprintf("window(+%d, padding %d)", f.Credit, f.Padding)
+		}
 		return fmt.Sprintf("window(+%d)", f.Credit)
 	default:
 		if f.Ext != nil {

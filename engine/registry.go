@@ -146,6 +146,24 @@ type Guard interface {
 	Verify(session uint64, roles []string) bool
 }
 
+// GuardIdentity is implemented by guards whose sessions have an identity,
+// what `${guarded['name'].identity}` expands to.
+type GuardIdentity interface {
+	Identity(session uint64) string
+}
+
+// GuardAttributes is implemented by guards whose sessions carry named
+// attributes, what `${guarded['name'].attributes.x}` expands to.
+type GuardAttributes interface {
+	Attribute(session uint64, name string) string
+}
+
+// GuardCredentials is implemented by guards that hold credentials a binding
+// presents on the session's behalf (an inline guard's, for Kafka SASL).
+type GuardCredentials interface {
+	Credentials(session uint64) string
+}
+
 // Vault supplies key material to bindings by alias.
 type Vault interface {
 	// Key returns the private key and certificate chain stored under alias.

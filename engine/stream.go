@@ -32,6 +32,7 @@ type Stream struct {
 	binding  *bindingRuntime
 	in, out  uint8
 	credit   int
+	padding  int // credit each Data frame costs beyond its payload
 	failed   bool
 	released bool
 	// A Reset may still travel after its direction ended cleanly: a binding
@@ -68,8 +69,17 @@ func (s *Stream) Executor() *Executor { return s.exec }
 // called from Acceptor.Accept, before any frame has been delivered.
 func (s *Stream) SetExecutor(e *Executor) { s.exec = e }
 
-// Credit returns how many more payload bytes this endpoint may send.
+// Credit returns how much credit this endpoint has left for Data: each
+// frame costs its payload plus Padding.
 func (s *Stream) Credit() int { return s.credit }
+
+// Padding returns the credit each Data frame costs beyond its payload, as
+// the peer's latest Window stated.
+func (s *Stream) Padding() int { return s.padding }
+
+// Sendable returns the largest payload one Data frame may carry now:
+// Credit less Padding, or -1 when not even an empty frame fits.
+func (s *Stream) Sendable() int { return s.credit - s.padding }
 
 // Opened reports whether the outbound direction has begun.
 func (s *Stream) Opened() bool { return s.out != dirIdle }
@@ -106,8 +116,8 @@ func (s *Stream) Go(fn func()) { s.exec.post(item{to: s, task: fn}) }
 // is sent by Open; a target calls Begin to open the reply.
 func (s *Stream) Begin(ext any) { s.Send(Frame{Type: BeginFrame, Ext: ext}) }
 
-// Data sends payload along the outbound direction. len(payload) must not
-// exceed Credit.
+// Data sends payload along the outbound direction. len(payload) plus
+// Padding must not exceed Credit.
 func (s *Stream) Data(flags uint8, payload []byte, ext any) {
 	s.Send(Frame{Type: DataFrame, Flags: flags, Payload: payload, Ext: ext})
 }
@@ -121,11 +131,23 @@ func (s *Stream) Abort(ext any) { s.Send(Frame{Type: AbortFrame, Ext: ext}) }
 // Flush sends an extension along the outbound direction without payload.
 func (s *Stream) Flush(ext any) { s.Send(Frame{Type: FlushFrame, Ext: ext}) }
 
-// Window grants the peer credit more bytes on the inbound direction.
+// Window grants the peer credit more bytes on the inbound direction,
+// with no padding.
 func (s *Stream) Window(credit int) {
 	if credit > 0 {
 		s.Send(Frame{Type: WindowFrame, Credit: credit})
 	}
+}
+
+// WindowPadded grants credit and sets the padding each Data frame costs
+// from now on (see Frame.Padding); later plain Windows keep it. A receiver
+// using padding credits back payload plus padding for each frame it
+// consumed.
+func (s *Stream) WindowPadded(credit, padding int) {
+	if padding == 0 {
+		padding = -1 // on the wire, 0 means "unchanged"
+	}
+	s.Send(Frame{Type: WindowFrame, Credit: max(credit, 0), Padding: padding})
 }
 
 // Reset refuses further frames on the inbound direction.
@@ -161,10 +183,10 @@ func (s *Stream) Send(f Frame) {
 			return
 		case s.out == dirIdle:
 			panic(s.violation("data sent before begin"))
-		case len(f.Payload) > s.credit:
-			panic(s.violation(fmt.Sprintf("data of %d bytes exceeds window credit %d", len(f.Payload), s.credit)))
+		case len(f.Payload)+s.padding > s.credit:
+			panic(s.violation(fmt.Sprintf("data of %d bytes (padding %d) exceeds window credit %d", len(f.Payload), s.padding, s.credit)))
 		}
-		s.credit -= len(f.Payload)
+		s.credit -= len(f.Payload) + s.padding
 		s.binding.stats.dataSent.Add(int64(len(f.Payload)))
 	case FlushFrame:
 		if s.out == dirClosed {
@@ -233,6 +255,9 @@ func (s *Stream) deliver(f *Frame) {
 			return
 		}
 		s.credit += f.Credit
+		if f.Padding != 0 {
+			s.padding = max(f.Padding, 0)
+		}
 	case ResetFrame:
 		if s.resetReceived || s.released || (s.out == dirClosed && !s.outEnded) {
 			return

@@ -336,3 +336,29 @@ func TestResetAfterEndReachesPeer(t *testing.T) {
 	default:
 	}
 }
+
+// Padding makes every Data frame cost more than its payload, so even empty
+// frames are bounded by the window.
+func TestWindowPadding(t *testing.T) {
+	e, p, _ := probeEngine(t, false)
+	p.accept = func(*engine.Stream, *engine.Frame) (engine.Receiver, error) {
+		return engine.ReceiverFunc(func(s *engine.Stream, f *engine.Frame) {
+			if f.Type == engine.BeginFrame {
+				s.WindowPadded(100, 40)
+			}
+		}), nil
+	}
+	s, _ := open(t, e, "p", &recorder{})
+	results := make(chan [3]int, 1)
+	s.Execute(func() {
+		s.Data(engine.FlagsComplete, nil, nil)                   // costs 40
+		s.Data(engine.FlagsComplete, make([]byte, 20), nil)      // costs 60
+		results <- [3]int{s.Credit(), s.Padding(), s.Sendable()} // 0 left
+	})
+	if r := <-results; r != [3]int{0, 40, -40} {
+		t.Fatalf("credit, padding, sendable = %v, want [0 40 -40]", r)
+	}
+	// beyond the window: the engine contains the violation to this stream
+	s.Execute(func() { s.Data(engine.FlagsComplete, nil, nil) })
+	eventually(t, "stream failed and released", func() bool { return e.LiveStreams() == 0 })
+}

@@ -14,6 +14,7 @@ type inbox struct {
 	mu      sync.Mutex
 	frames  []engine.Frame
 	granted int
+	padding int           // per Data frame, as the peer's latest Window stated
 	changed chan struct{} // signalled on every arrival
 }
 
@@ -30,6 +31,9 @@ func (in *inbox) push(f engine.Frame) {
 	in.mu.Lock()
 	if f.Type == engine.WindowFrame {
 		in.granted += f.Credit
+		if f.Padding != 0 {
+			in.padding = max(f.Padding, 0)
+		}
 	} else {
 		in.frames = append(in.frames, f)
 	}
@@ -55,20 +59,25 @@ func (in *inbox) next(ctx context.Context) (engine.Frame, error) {
 	}
 }
 
+// credit returns the largest payload a Data frame may carry now (the
+// credit less the padding), possibly negative.
 func (in *inbox) credit() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.granted
+	return in.granted - in.padding
 }
 
+// spend takes a Data frame of n payload bytes from the credit.
 func (in *inbox) spend(n int) {
 	in.mu.Lock()
-	in.granted -= n
+	in.granted -= n + in.padding
 	in.mu.Unlock()
 }
 
-func (in *inbox) awaitCredit(ctx context.Context) error {
-	for in.credit() <= 0 {
+// awaitCredit waits until a frame with at least one byte (or, for an empty
+// payload, any frame) fits.
+func (in *inbox) awaitCredit(ctx context.Context, empty bool) error {
+	for in.credit() < 1 && !(empty && in.credit() >= 0) {
 		select {
 		case <-in.changed:
 		case <-ctx.Done():
@@ -84,8 +93,9 @@ func (in *inbox) awaitCredit(ctx context.Context) error {
 // window stays at the block's `window`.
 type engineStream struct {
 	*inbox
-	s      *engine.Stream
-	window int
+	s       *engine.Stream
+	window  int
+	padding int // what this script charges per Data frame it receives
 }
 
 // Receive runs on the stream's Executor.
@@ -93,10 +103,10 @@ func (es *engineStream) Receive(s *engine.Stream, f *engine.Frame) {
 	switch f.Type {
 	case engine.BeginFrame:
 		if es.window > 0 {
-			s.Window(es.window)
+			s.WindowPadded(es.window, es.padding)
 		}
 	case engine.DataFrame:
-		s.Window(len(f.Payload))
+		s.Window(len(f.Payload) + es.padding)
 	}
 	es.push(*f)
 }
@@ -117,9 +127,10 @@ func (es *engineStream) send(ctx context.Context, f engine.Frame) error {
 // direction already closed are dropped.
 type memStream struct {
 	*inbox
-	peer   *memStream
-	window int
-	state  *memState
+	peer    *memStream
+	window  int
+	padding int // what this script charges per Data frame it receives
+	state   *memState
 
 	mu sync.Mutex
 }
@@ -131,10 +142,10 @@ type memState struct {
 	ended, resetSent    map[*memStream]bool // sent End; sent Reset
 }
 
-func newMemStreams(window int) (*memStream, *memStream) {
+func newMemStreams(window, padding int) (*memStream, *memStream) {
 	st := &memState{outClosed: map[*memStream]bool{}, inClosed: map[*memStream]bool{},
 		ended: map[*memStream]bool{}, resetSent: map[*memStream]bool{}}
-	a := &memStream{inbox: newInbox(), window: window, state: st}
+	a := &memStream{inbox: newInbox(), window: window, padding: padding, state: st}
 	b := &memStream{inbox: newInbox(), state: st}
 	a.peer, b.peer = b, a
 	return a, b
@@ -181,22 +192,33 @@ func (m *memStream) send(ctx context.Context, f engine.Frame) error {
 	switch f.Type {
 	case engine.BeginFrame:
 		m.peer.mu.Lock()
-		w := m.peer.window
+		w, pad := m.peer.window, m.peer.padding
 		m.peer.mu.Unlock()
 		if w > 0 {
-			m.push(engine.Frame{Type: engine.WindowFrame, Credit: w})
+			m.push(engine.Frame{Type: engine.WindowFrame, Credit: w, Padding: padOnWire(pad)})
 		}
 	case engine.DataFrame:
-		m.push(engine.Frame{Type: engine.WindowFrame, Credit: len(f.Payload)})
+		m.peer.mu.Lock()
+		pad := m.peer.padding
+		m.peer.mu.Unlock()
+		m.push(engine.Frame{Type: engine.WindowFrame, Credit: len(f.Payload) + pad})
 	}
 	return nil
 }
 
 // accepted sets the accepting side's window once its block takes the
 // stream, granting it if the Begin already arrived.
-func (m *memStream) accepted(window int) {
+func (m *memStream) accepted(window, padding int) {
 	m.mu.Lock()
-	m.window = window
+	m.window, m.padding = window, padding
 	m.mu.Unlock()
-	m.peer.push(engine.Frame{Type: engine.WindowFrame, Credit: window})
+	m.peer.push(engine.Frame{Type: engine.WindowFrame, Credit: window, Padding: padOnWire(padding)})
+}
+
+// padOnWire turns "no padding" into the Window value that says so.
+func padOnWire(p int) int {
+	if p == 0 {
+		return -1
+	}
+	return p
 }

@@ -25,8 +25,10 @@ type Block struct {
 	Line   int
 	Accept bool   // accept rather than connect
 	URI    string // tcp://host:port or app://binding
-	// Window is the credit granted to the peer (application level).
+	// Window is the credit granted to the peer (application level), and
+	// Padding the credit each Data frame costs beyond its payload.
 	Window   int
+	Padding  int
 	Commands []*Command
 }
 
@@ -329,6 +331,12 @@ func (p *parser) block(toks []token) (*Block, error) {
 				return nil, p.errorf("window needs a positive number")
 			}
 			b.Window = n
+		case "padding":
+			n, err := strconv.Atoi(toks[i+1].text)
+			if err != nil || n < 0 {
+				return nil, p.errorf("padding needs a number of bytes")
+			}
+			b.Padding = n
 		default:
 			return nil, p.errorf("unknown option %q", toks[i].text)
 		}

@@ -66,8 +66,9 @@ type appConn interface {
 	send(ctx context.Context, f engine.Frame) error
 	// credit returns the credit available now.
 	credit() int
-	// awaitCredit waits until credit is positive.
-	awaitCredit(ctx context.Context) error
+	// awaitCredit waits until a frame fits: one with a byte of payload, or
+	// an empty one when empty is set.
+	awaitCredit(ctx context.Context, empty bool) error
 	// next returns the next frame received, Window frames excepted.
 	next(ctx context.Context) (engine.Frame, error)
 }
@@ -267,6 +268,12 @@ func (r *blockRun) appWrite(ctx context.Context, c *Command) error {
 		if c.Value.Null {
 			f.Payload = nil
 		}
+		wctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
+		err := r.app.awaitCredit(wctx, true)
+		cancel()
+		if err != nil {
+			return r.fail(c, "no window to write an empty frame: %v", err)
+		}
 		if err := r.app.send(ctx, f); err != nil {
 			return r.fail(c, "%v", err)
 		}
@@ -275,7 +282,7 @@ func (r *blockRun) appWrite(ctx context.Context, c *Command) error {
 	// Fragment the payload to the credit available, as a binding would.
 	for first := true; len(payload) > 0; first = false {
 		wctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
-		err := r.app.awaitCredit(wctx)
+		err := r.app.awaitCredit(wctx, false)
 		cancel()
 		if err != nil {
 			return r.fail(c, "no window to write %d bytes: %v", len(payload), err)

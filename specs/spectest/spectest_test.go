@@ -163,3 +163,29 @@ func TestSubset(t *testing.T) {
 		}
 	}
 }
+
+// With padding, each frame costs its payload plus the padding: a payload
+// is fragmented to the window less the padding, and empty frames wait for
+// credit too.
+func TestPairPadding(t *testing.T) {
+	client := parse(t, "client.rpt", `
+connect "app://a"
+write begin
+read begin
+write data bytes:25
+write data empty
+write end
+read end`)
+	server := parse(t, "server.rpt", `
+accept "app://a" window 30 padding 10
+read begin
+write begin
+read data bytes:20 flags init
+read data /.{5}/ flags fin
+read data empty flags init,fin
+read end
+write end`)
+	if err := RunPair(context.Background(), Options{Timeout: time.Second}, client, server); err != nil {
+		t.Fatal(err)
+	}
+}

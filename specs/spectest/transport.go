@@ -63,7 +63,7 @@ func (t *memTransport) acceptNet(ctx context.Context, b *Block, k int) (netConn,
 }
 
 func (t *memTransport) openApp(ctx context.Context, b *Block, begin engine.Frame) (appConn, error) {
-	local, remote := newMemStreams(b.Window)
+	local, remote := newMemStreams(b.Window, b.Padding)
 	if err := local.send(ctx, begin); err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (t *memTransport) acceptApp(ctx context.Context, b *Block, k int) (appConn,
 	if err != nil {
 		return nil, fmt.Errorf("no stream to %s", b.URI)
 	}
-	s.accepted(b.Window)
+	s.accepted(b.Window, b.Padding)
 	return s, nil
 }
 
@@ -168,7 +168,7 @@ func (t *engineTransport) track(c netConn) {
 
 func (t *engineTransport) openApp(ctx context.Context, b *Block, begin engine.Frame) (appConn, error) {
 	name := strings.TrimPrefix(b.URI, "app://")
-	es := &engineStream{inbox: newInbox(), window: b.Window}
+	es := &engineStream{inbox: newInbox(), window: b.Window, padding: b.Padding}
 	exec := engine.NewExecutor()
 	var err error
 	exec.Execute(func() {
@@ -190,7 +190,10 @@ func (t *engineTransport) acceptApp(ctx context.Context, b *Block, k int) (appCo
 	if err != nil {
 		return nil, fmt.Errorf("binding %s received no stream", name)
 	}
-	es.s.Execute(func() { es.s.Window(b.Window) })
+	es.s.Execute(func() {
+		es.padding = b.Padding // read by Receive, on this executor
+		es.s.WindowPadded(b.Window, b.Padding)
+	})
 	return es, nil
 }
 
