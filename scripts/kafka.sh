@@ -265,6 +265,9 @@ format_storage() {
 	local data=$1 cid
 	# A cluster id is a base64url (unpadded) 16-byte UUID.
 	cid=${KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')}
+	# kafka-storage reads an id starting with '-' as an option: any first
+	# character is a valid id, so avoid that one
+	[ "${cid#-}" = "$cid" ] || cid="A${cid#-}"
 	java_cmd "$data"
 	if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$cid" \
 		-c "$data/server.properties" >"$data/format.log" 2>&1; then
