@@ -176,6 +176,7 @@ type bindingRuntime struct {
 // bindingStats counts stream events per binding, for telemetry.
 type bindingStats struct {
 	opensSent, opensReceived atomic.Int64
+	originLive               atomic.Int64 // streams it opened, not yet released
 	dataSent, dataReceived   atomic.Int64
 	errors                   atomic.Int64
 }
@@ -228,6 +229,7 @@ func (e *Engine) open(from, to *bindingRuntime, exec *Executor, recv Receiver, b
 	}
 	e.streams.add(p)
 	from.stats.opensSent.Add(1)
+	from.stats.originLive.Add(1)
 	to.stats.opensReceived.Add(1)
 	if e.log.Enabled(context.Background(), slog.LevelDebug) {
 		e.log.Debug("stream opened", "stream", id, "origin", from.qname, "target", to.qname, "begin", begin.String())

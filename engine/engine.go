@@ -232,25 +232,36 @@ func (e *Engine) startOrder() []*bindingRuntime {
 	return out
 }
 
-// Shutdown stops gracefully: bindings stop taking new work, open streams
-// get until ctx is done or the grace period passes to finish, then Close
-// ends the rest.
+// Shutdown stops gracefully: bindings stop taking new work, and the streams
+// they opened for it (client connections) get until ctx is done or the
+// grace period passes to finish; then Close ends everything. Streams a
+// binding keeps for itself, such as a cache's tail of a topic, do not hold
+// the shutdown up.
 func (e *Engine) Shutdown(ctx context.Context) error {
+	drained := []*bindingRuntime{e.external} // streams opened with Engine.Open
 	for _, rt := range e.order {
 		if d, ok := rt.binding.(Drainer); ok {
 			d.Drain()
+			drained = append(drained, rt)
 		}
+	}
+	open := func() int64 {
+		var n int64
+		for _, rt := range drained {
+			n += rt.stats.originLive.Load()
+		}
+		return n
 	}
 	deadline := time.NewTimer(e.grace)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for e.streams.count() > 0 {
+	for open() > 0 {
 		select {
 		case <-ctx.Done():
 			return errors.Join(ctx.Err(), e.Close())
 		case <-deadline.C:
-			e.log.Warn("grace period over; closing open streams", "streams", e.streams.count())
+			e.log.Warn("grace period over; closing open streams", "streams", open())
 			return e.Close()
 		case <-tick.C:
 		}

@@ -297,6 +297,7 @@ func (s *Stream) finish() {
 	}
 	if s.pair.pending.Add(-1) == 0 {
 		s.pair.engine.streams.remove(s.pair)
+		s.pair.origin.binding.stats.originLive.Add(-1)
 		if log := s.pair.engine.log; log.Enabled(context.Background(), slog.LevelDebug) {
 			log.Debug("stream closed", "stream", s.pair.origin.id,
 				"origin", s.pair.origin.Binding(), "target", s.pair.target.Binding())

@@ -12,6 +12,7 @@ import (
 
 // probe is a binding whose streams are driven by the test through hooks.
 type probe struct {
+	bc     *engine.BindingContext
 	accept func(s *engine.Stream, begin *engine.Frame) (engine.Receiver, error)
 }
 
@@ -30,7 +31,7 @@ func probeEngine(t *testing.T, relay bool) (e *engine.Engine, p, r *probe) {
 		Kinds:  []engine.KindSpec{{Kind: engine.KindServer, Accepts: "x"}, {Kind: engine.KindProxy, Accepts: "x", Opens: "x"}},
 		Schema: []byte(`{}`),
 		New: func(bc *engine.BindingContext) (engine.Binding, error) {
-			pr := &probe{}
+			pr := &probe{bc: bc}
 			probes[bc.Config.Name] = pr
 			return pr, nil
 		},
@@ -361,4 +362,39 @@ func TestWindowPadding(t *testing.T) {
 	// beyond the window: the engine contains the violation to this stream
 	s.Execute(func() { s.Data(engine.FlagsComplete, nil, nil) })
 	eventually(t, "stream failed and released", func() bool { return e.LiveStreams() == 0 })
+}
+
+// Streams a binding opens for itself (not for outside work) do not hold a
+// graceful shutdown up.
+func TestShutdownIgnoresInternalStreams(t *testing.T) {
+	e, p, r := probeEngine(t, true)
+	p.accept = func(*engine.Stream, *engine.Frame) (engine.Receiver, error) { return &recorder{}, nil }
+	opened := make(chan error, 1)
+	r.accept = func(*engine.Stream, *engine.Frame) (engine.Receiver, error) {
+		return engine.ReceiverFunc(func(s *engine.Stream, f *engine.Frame) {
+			switch f.Type {
+			case engine.BeginFrame:
+				// a long-lived stream of r's own, like a cache's topic tail
+				_, err := r.bc.Routes[0].Exit.Open(s.Executor(), &recorder{}, engine.Frame{})
+				opened <- err
+				s.Begin(nil)
+			case engine.EndFrame:
+				s.End(nil)
+			}
+		}), nil
+	}
+	outside, _ := open(t, e, "r", &recorder{})
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	outside.Execute(func() { outside.End(nil) })
+	eventually(t, "outside stream done", func() bool { return e.LiveStreams() == 1 })
+	start := time.Now()
+	if err := e.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited >= 200*time.Millisecond {
+		t.Errorf("shutdown waited %v, the grace period, for an internal stream", waited)
+	}
+	eventually(t, "terminated", func() bool { return e.LiveStreams() == 0 })
 }

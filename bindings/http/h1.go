@@ -259,8 +259,17 @@ func (h *h1Conn) inputEnded() {
 		if !ex.respBegun {
 			ex.respond(400, nil)
 		}
-	default:
+	case ex.respEnded || ex.local:
+		// the response is complete: write it, then close
 		ex.closeAfter = true
+	default:
+		// The client closed its side while the response is still being
+		// produced: it went away (nginx logs this as 499). An event stream
+		// would otherwise stay open until a write failed, and a long poll
+		// would run for nobody. Stop the exit and close the connection.
+		h.c.log.Debug("client closed the connection before the response completed", "request", ex.line)
+		h.abort()
+		h.c.abortConn()
 	}
 }
 

@@ -89,6 +89,7 @@ func TestServer(t *testing.T) {
 		{"request.pipelined", serverOptions, true},
 		{"request.expect.continue", serverOptions, true},
 		{"request.reset", serverOptions, true},
+		{"request.client.gone", serverOptions, true},
 		{"request.reset.with.headers", serverOptions, true},
 		{"response.chunked", serverOptions, true},
 		{"response.with.trailers", serverOptions, true},

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	nethttp "net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -300,15 +299,10 @@ func TestClientGoneReleasesEverything(t *testing.T) {
 	t.Logf("every stream closed %v after the clients left", time.Since(start).Round(time.Millisecond))
 }
 
-// TestClientGoneWithoutKeepAlive shows a limit of the http binding: an
-// HTTP/1.1 client that closes its connection (FIN) while a response is in
-// progress is taken for a half-close, and the exchange stays open until a
-// write fails; an idle event stream without keep-alive comments stays open
-// for good. Set SLUICE_KNOWN_ISSUES=1 to run it.
+// TestClientGoneWithoutKeepAlive: an HTTP/1.1 client that closes its
+// connection (FIN) while an idle event stream is open, with no keep-alive
+// comments to find out by writing, releases everything at once.
 func TestClientGoneWithoutKeepAlive(t *testing.T) {
-	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
-		t.Skip("known http binding issue: a client FIN during a response does not end the exchange (SLUICE_KNOWN_ISSUES=1 runs it)")
-	}
 	p := startPipeline(t, "keep-alive: 0")
 	conn, body := get(t, p.addr, "/idle")
 	if _, err := body.ReadString('\n'); err != nil {
