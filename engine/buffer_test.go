@@ -23,7 +23,7 @@ func TestRecycleReuses(t *testing.T) {
 		}
 		Recycle(c)
 	}
-	Recycle(make([]byte, 100))   // not a class: ignored
+	Recycle(make([]byte, 100))     // not a class: ignored
 	Recycle(make([]byte, 3, 5000)) // not a class: ignored
 }
 

@@ -40,7 +40,9 @@ func testRegistry() *engine.Registry {
 
 type acceptFunc func(*engine.Stream, *engine.Frame) (engine.Receiver, error)
 
-func (f acceptFunc) Accept(s *engine.Stream, b *engine.Frame) (engine.Receiver, error) { return f(s, b) }
+func (f acceptFunc) Accept(s *engine.Stream, b *engine.Frame) (engine.Receiver, error) {
+	return f(s, b)
+}
 
 func load(yaml string, env map[string]string) (*engine.Config, *engine.Engine, error) {
 	cfg, err := testRegistry().Parse("zilla.yaml", []byte(yaml), engine.WithEnv(func(k string) (string, bool) {
