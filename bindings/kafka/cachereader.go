@@ -11,6 +11,13 @@ const (
 	// readerBatch caps the records a reader copies out of the cache per
 	// partition at a time, so that partitions take turns.
 	readerBatch = 64
+	// idleBatch is the batch capacity a reader keeps when it goes idle: a
+	// live reader woken record by record reuses it, one that replayed a
+	// history lets the rest go (64 records' worth is ~9 KB per reader).
+	idleBatch = 4
+	// readerSlice is how many records a reader sends before letting the
+	// Executor deliver them.
+	readerSlice = 3
 )
 
 // cacheReader serves one fetch stream from a topicCache. It holds no
@@ -34,6 +41,7 @@ type cacheReader struct {
 	batch    []pendingRecord
 	pos      int
 	rr       int // partition to collect from first, for fairness
+	pad      int // the receiver's padding when collecting
 	begun    bool
 	caughtUp bool
 	stopped  bool
@@ -41,6 +49,10 @@ type cacheReader struct {
 	// then does a Window frame need to pump (a reader waiting for records
 	// is woken by the tail).
 	starved bool
+	// yielded is set while a pump that sent a slice of records waits for
+	// its turn to go on; other calls to pump leave the sending to it.
+	yielded  bool
+	resumeFn func() // r.resume, made once
 }
 
 // readerCursor is where a reader stands on one partition.
@@ -64,6 +76,7 @@ type pendingRecord struct {
 
 func newCacheReader(tc *topicCache, begin *kafkaspec.BeginEx) *cacheReader {
 	r := &cacheReader{tc: tc, req: begin}
+	r.resumeFn = r.resume
 	r.sender = recordSender{filters: begin.Filters, eval: begin.Evaluation}
 	if len(begin.Filters) == 0 {
 		r.wakeAll = true
@@ -136,12 +149,22 @@ func (r *cacheReader) start() {
 // the batch empties, until the window is spent or the reader has read
 // everything (it then waits to be woken).
 func (r *cacheReader) pump() {
-	if r.stopped || !r.begun {
+	if r.stopped || !r.begun || r.yielded {
 		return
 	}
 	r.starved = false
+	sent := 0
 	for {
 		for r.pos < len(r.batch) {
+			if sent == readerSlice {
+				// Let the frames sent so far through before more: a
+				// replay queues a slice at a time on the Executor, whose
+				// queue keeps the capacity a burst made it grow to.
+				r.yielded = true
+				r.s.Execute(r.resumeFn)
+				return
+			}
+			sent++
 			p := &r.batch[r.pos]
 			var sent bool
 			if r.sender.sent > 0 {
@@ -163,10 +186,19 @@ func (r *cacheReader) pump() {
 			r.s.Flush(&kafkaspec.FlushEx{Progress: r.progress(nil, -1, 0), Gaps: gaps})
 		}
 		if len(r.batch) == 0 {
+			if cap(r.batch) > idleBatch {
+				r.batch = nil // idle: a reader that replayed a history keeps none of it
+			}
 			r.checkCaughtUp()
 			return
 		}
 	}
+}
+
+// resume goes on with a pump that yielded.
+func (r *cacheReader) resume() {
+	r.yielded = false
+	r.pump()
 }
 
 // collect copies the next records the reader wants out of the cache,
@@ -175,7 +207,10 @@ func (r *cacheReader) pump() {
 // whose window is spent waits for a Window frame instead.
 func (r *cacheReader) collect() []kafkaspec.Gap {
 	tc := r.tc
+	// Each record costs its value plus the receiver's padding: with a
+	// padding, empty records (tombstones) are bounded by the window too.
 	budget := r.s.Credit()
+	r.pad = r.s.Padding()
 	var gaps []kafkaspec.Gap
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
@@ -271,7 +306,7 @@ func (r *cacheReader) collectScan(l *partitionLog, c *readerCursor, budget int) 
 		i = l.find(c.next)
 	}
 	for ; i < len(live); i++ {
-		if budget <= 0 || taken == readerBatch {
+		if r.spent(budget) || taken == readerBatch {
 			c.hint = l.head + i
 			return live[i].offset, budget
 		}
@@ -284,12 +319,16 @@ func (r *cacheReader) collectScan(l *partitionLog, c *readerCursor, budget int) 
 			continue
 		}
 		r.batch = append(r.batch, pendingRecord{record: e.record, bits: bits, after: e.offset + 1})
-		budget -= len(e.value)
+		budget -= len(e.value) + r.pad
 		taken++
 	}
 	c.hint = l.head + len(live)
 	return l.next, budget
 }
+
+// spent reports whether a budget of credit has no room for one more
+// record, not even an empty one.
+func (r *cacheReader) spent(budget int) bool { return budget <= 0 || budget < r.pad }
 
 // indexed returns, per filter, the postings of its most selective
 // condition; false when some filter matches too widely for the index.
@@ -323,7 +362,7 @@ func (r *cacheReader) collectIndexed(l *partitionLog, offset int64, lists [][]in
 		if !found {
 			return l.next, budget
 		}
-		if budget <= 0 || taken == readerBatch {
+		if r.spent(budget) || taken == readerBatch {
 			return candidate, budget
 		}
 		offset = candidate + 1
@@ -336,7 +375,7 @@ func (r *cacheReader) collectIndexed(l *partitionLog, offset int64, lists [][]in
 			continue
 		}
 		r.batch = append(r.batch, pendingRecord{record: e.record, bits: bits, after: e.offset + 1})
-		budget -= len(e.value)
+		budget -= len(e.value) + r.pad
 		taken++
 	}
 }
@@ -394,6 +433,7 @@ func (r *cacheReader) stop() {
 		return
 	}
 	r.stopped = true
+	r.batch, r.pos = nil, 0
 	r.tc.detach(r)
 }
 

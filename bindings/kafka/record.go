@@ -103,10 +103,14 @@ type dataBox struct {
 	progress [4]kafkaspec.PartitionOffset
 }
 
-// sendMatched sends the first frame of a record known to match.
+// sendMatched sends the first frame of a record known to match. Every
+// frame, an empty one (a tombstone) included, must fit the window: its
+// payload within Sendable, the credit left once the receiver's padding is
+// paid, so that a receiver stating a padding bounds how many records it
+// gets, whatever their size.
 func (rs *recordSender) sendMatched(r *record, bits uint64, progress progressFunc) bool {
 	s := rs.s
-	credit := s.Credit()
+	credit := s.Sendable()
 	if credit < len(r.value) && (credit <= 0 || len(r.value) <= fragmentAbove) {
 		return false
 	}
@@ -127,7 +131,7 @@ func (rs *recordSender) sendMatched(r *record, bits uint64, progress progressFun
 // sendRest continues a record split over several frames.
 func (rs *recordSender) sendRest(r *record) bool {
 	s := rs.s
-	n := min(s.Credit(), len(r.value)-rs.sent)
+	n := min(s.Sendable(), len(r.value)-rs.sent)
 	if n <= 0 {
 		return false
 	}

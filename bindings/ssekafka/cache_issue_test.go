@@ -1,7 +1,6 @@
 package ssekafka_test
 
 import (
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -16,13 +15,13 @@ import (
 // cache behaviour sse-kafka relies on for exact resumes and live starts
 // (it also drops records below the position it asked for, see
 // proxy.belowFloor, in case an exit places a reader earlier). The others
-// pin limits of the cache reader that fail against it today; set
-// SLUICE_KNOWN_ISSUES=1 to run them.
+// pin what sse-kafka relies on to bound what an idle or slow client costs.
 
 // fetchCollector opens a merged fetch on a binding and keeps the offsets of
 // the records it gets.
 type fetchCollector struct {
 	window  int // granted once; 0: 1 MiB, replenished as data arrives
+	padding int // the padding stated with the window granted once
 	mu      sync.Mutex
 	offsets []int64
 }
@@ -31,7 +30,7 @@ func (fc *fetchCollector) Receive(s *engine.Stream, f *engine.Frame) {
 	switch f.Type {
 	case engine.BeginFrame:
 		if fc.window > 0 {
-			s.Window(fc.window)
+			s.WindowPadded(fc.window, fc.padding)
 		} else {
 			s.Window(1 << 20)
 		}
@@ -110,14 +109,12 @@ func TestCacheLiveOnColdCache(t *testing.T) {
 	}
 }
 
-// TestCacheTombstonesFollowCredit: a reader granted one byte of credit
-// gets every tombstone the cache holds: records with no value cost no
-// credit, so flow control does not bound them (sse-kafka turns each into an
-// event:delete carrying the key, which does need the client's credit).
+// TestCacheTombstonesFollowCredit: tombstones have no value, so only the
+// receiver's padding makes them cost credit (sse-kafka turns each into an
+// event:delete carrying the key, which does need the client's credit). A
+// reader granted 1000 bytes with a padding of 100 gets 10 of the 2000
+// tombstones the cache holds, not all of them.
 func TestCacheTombstonesFollowCredit(t *testing.T) {
-	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
-		t.Skip("known kafka cache issue: tombstones are sent without window credit (SLUICE_KNOWN_ISSUES=1 runs it)")
-	}
 	addr := broker(t)
 	topic := newTopic(t, addr, 1)
 	var recs []record
@@ -126,7 +123,7 @@ func TestCacheTombstonesFollowCredit(t *testing.T) {
 	}
 	produce(t, kafkaClient(t, addr), topic, recs...)
 	in := start(t, addr, pipelineYAML("", ""), 1)
-	fc := &fetchCollector{window: 1}
+	fc := &fetchCollector{window: 1000, padding: 100}
 	exec := engine.NewExecutor()
 	var s *engine.Stream
 	var err error
@@ -137,22 +134,32 @@ func TestCacheTombstonesFollowCredit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { exec.Execute(func() { s.Terminate(nil) }) })
-	time.Sleep(500 * time.Millisecond)
+	count := func() int {
+		time.Sleep(500 * time.Millisecond)
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		return len(fc.offsets)
+	}
+	if n := count(); n != 10 {
+		t.Fatalf("a reader with 1000 bytes of credit at a padding of 100 got %d tombstones, want 10", n)
+	}
+	// The stream goes on when credit comes back (it was not failed for
+	// sending beyond its window).
+	exec.Execute(func() { s.Window(500) })
+	if n := count(); n != 15 {
+		t.Fatalf("after 500 bytes more credit the reader has %d tombstones, want 15", n)
+	}
 	fc.mu.Lock()
-	n := len(fc.offsets)
-	fc.mu.Unlock()
-	if n > 64 {
-		t.Errorf("a reader with one byte of credit got %d tombstones", n)
+	defer fc.mu.Unlock()
+	if tail := fc.offsets[len(fc.offsets)-1]; tail != 14 {
+		t.Errorf("last tombstone at offset %d, want 14", tail)
 	}
 }
 
 // TestCacheReaderIdleAfterReplay: a cache reader that read a batch of
-// records (64) keeps the batch's capacity once idle, about 9.7 KB, which
-// is most of what an idle event stream costs after a replay.
+// records (64) lets the batch go once idle, rather than keep about 9.7 KB
+// per reader, most of what an idle event stream would cost after a replay.
 func TestCacheReaderIdleAfterReplay(t *testing.T) {
-	if os.Getenv("SLUICE_KNOWN_ISSUES") == "" {
-		t.Skip("known kafka cache issue: an idle reader keeps its last batch's capacity (SLUICE_KNOWN_ISSUES=1 runs it)")
-	}
 	addr := broker(t)
 	topic := newTopic(t, addr, 1)
 	produce(t, kafkaClient(t, addr), topic, numbered("v", 0, 100)...)

@@ -68,8 +68,11 @@
 // # Slow clients
 //
 // Credit flows from the client to the cache: the binding grants the fetch
-// what the client's connection has room for, and the cache reader stops,
-// holding nothing, when the client stops reading. A client is dropped, with
+// what the client's connection has room for, with a padding of 64 bytes
+// per frame (plus the sse server's own), so that every record, a
+// tombstone included, costs credit and no more records arrive than the
+// client has room for; the cache reader stops, holding nothing, when the
+// client stops reading. A client is dropped, with
 // a log event, and reconnects from its last event id when:
 //
 //   - it took no event for options.stall-timeout (default 30s) while its
@@ -79,8 +82,8 @@
 //     already had when the stream began (a resumed position older than
 //     what it holds) is only logged, and the stream starts at what the
 //     cache has: dropping would bring the client back to the same place;
-//   - events waiting for its credit exceed 1 MiB (only records a cache
-//     sends without credit, tombstones, can queue).
+//   - events waiting for its credit exceed 1 MiB (only delete events whose
+//     key is longer than the padding covers can queue).
 //
 // # Where we differ from Zilla, and why
 //

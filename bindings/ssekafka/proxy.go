@@ -12,10 +12,12 @@ import (
 )
 
 // maxBacklog bounds what events waiting for the client's credit cost: their
-// data plus backlogEntryCost each. Only records that the fetch sends beyond
-// its window queue here (tombstones, which a cache sends without credit,
-// and whose events carry the key as data); a client so far behind that
-// they pile up is dropped.
+// data plus backlogEntryCost each. The fetch is granted credit with a
+// padding of backlogEntryCost per frame (plus the sse stream's own), so
+// that every record, a tombstone included, pays for an event of its size
+// and no more arrive than the client has room for. Only a tombstone whose
+// key (its event's data, base64) is longer than the padding covers can
+// queue here; a client so far behind that they pile up is dropped.
 const (
 	maxBacklog       = 1 << 20
 	backlogEntryCost = 64
@@ -64,6 +66,7 @@ type proxy struct {
 	longIDs  bool // warned about an id too long to resume from
 
 	readerCredit int // credit granted to the fetch and not used
+	fetchPadding int // the padding stated to the fetch
 	backlog      []pending
 	backlogN     int
 
@@ -210,7 +213,7 @@ func (p *proxy) placeFloors(ex *kafkaspec.ReplyBeginEx) {
 
 // record forwards one Data frame of a fetched record as an event fragment.
 func (p *proxy) record(f *engine.Frame) {
-	p.readerCredit -= len(f.Payload)
+	p.readerCredit -= len(f.Payload) + p.fetchPadding
 	if f.Flags&engine.FlagInit != 0 {
 		p.skipping = false
 		ex, _ := f.Ext.(*kafkaspec.DataEx)
@@ -311,7 +314,7 @@ func normalize(p []kafkaspec.PartitionOffset) []kafkaspec.PartitionOffset {
 // forward sends an event fragment, or queues it behind others waiting for
 // the client's credit.
 func (p *proxy) forward(flags uint8, payload []byte, ex *ssespec.DataEx) {
-	if len(p.backlog) == 0 && len(payload) <= p.sse.Credit() {
+	if len(p.backlog) == 0 && len(payload) <= p.sse.Sendable() {
 		p.send(flags, payload, ex)
 		return
 	}
@@ -329,7 +332,7 @@ func (p *proxy) send(flags uint8, payload []byte, ex *ssespec.DataEx) {
 		ext = ex
 	}
 	p.sse.Data(flags, payload, ext)
-	if p.sse.Credit() == 0 {
+	if p.sse.Sendable() <= 0 {
 		p.stalled()
 	}
 }
@@ -342,7 +345,7 @@ func (p *proxy) drain() {
 	}
 	for len(p.backlog) > 0 {
 		e := p.backlog[0]
-		if len(e.payload) > p.sse.Credit() {
+		if len(e.payload) > p.sse.Sendable() {
 			break
 		}
 		p.backlog[0] = pending{}
@@ -357,19 +360,24 @@ func (p *proxy) drain() {
 }
 
 // grant tops the fetch's credit up to what the client has room for: the
-// fetch sends record values as they are, so a byte of its credit is a
-// byte of the client's.
+// fetch sends record values as they are, each frame paying the padding
+// besides, so the fetch's credit is the client's room plus one padding
+// (a record as large as the room fits), and every frame the fetch sends
+// costs the client's credit as much as the event it becomes.
 func (p *proxy) grant() {
 	if p.closed || !p.replied || p.kafka == nil {
 		return
 	}
-	room := p.sse.Credit() - p.backlogN
-	want := room - p.readerCredit
-	if want <= 0 || (want < room/4 && p.readerCredit >= min(room, minFetchWindow)) {
+	room := p.sse.Credit() - p.backlogN - backlogEntryCost*len(p.backlog)
+	pad := backlogEntryCost + p.sse.Padding()
+	p.fetchPadding = pad
+	target := room + pad
+	want := target - p.readerCredit
+	if room <= 0 || want <= 0 || (want < target/4 && p.readerCredit >= min(target, minFetchWindow+pad)) {
 		return
 	}
 	p.readerCredit += want
-	p.kafka.Window(want)
+	p.kafka.WindowPadded(want, pad)
 }
 
 // flushed takes the fetch's progress, and its gaps: records the cache no
@@ -421,7 +429,7 @@ func (p *proxy) checkStall() {
 		return
 	}
 	timeout := p.b.stallTimeout
-	if p.stalledSince.IsZero() || (p.sse.Credit() > 0 && len(p.backlog) == 0) {
+	if p.stalledSince.IsZero() || (p.sse.Sendable() > 0 && len(p.backlog) == 0) {
 		p.stalledSince = time.Time{}
 		p.stallTimer = nil
 		return
