@@ -12,18 +12,6 @@ import (
 	kafkaspec "github.com/sluicehq/sluice/specs/kafka"
 )
 
-// Identifier is implemented by guards whose sessions have an identity,
-// for ${guarded['name'].identity}.
-type Identifier interface {
-	Identity(session uint64) string
-}
-
-// Attributer is implemented by guards whose sessions carry attributes
-// (jwt claims), for ${guarded['name'].attributes.NAME}.
-type Attributer interface {
-	Attribute(session uint64, name string) string
-}
-
 // proxy is the http-kafka proxy binding.
 type proxy struct {
 	bc     *engine.BindingContext
@@ -247,12 +235,12 @@ func (x *exchange) CorrelationID() string { return x.correlationID }
 func (x *exchange) Guarded(guard, attribute string) string {
 	g := x.p.bc.Guard(guard)
 	if attribute == "" {
-		if id, ok := g.(Identifier); ok {
+		if id, ok := g.(engine.GuardIdentity); ok {
 			return id.Identity(x.authorization)
 		}
 		return ""
 	}
-	if a, ok := g.(Attributer); ok {
+	if a, ok := g.(engine.GuardAttributes); ok {
 		return a.Attribute(x.authorization, attribute)
 	}
 	return ""

@@ -183,10 +183,10 @@ func (c *compiler) checkGuard(p Part) error {
 		return fmt.Errorf("${guarded['%s']...}: no guard named %s", p.Text, p.Text)
 	}
 	if p.Attribute == "" {
-		if _, ok := g.(Identifier); !ok {
+		if _, ok := g.(engine.GuardIdentity); !ok {
 			return fmt.Errorf("${guarded['%s'].identity}: guard %s does not supply identities", p.Text, p.Text)
 		}
-	} else if _, ok := g.(Attributer); !ok {
+	} else if _, ok := g.(engine.GuardAttributes); !ok {
 		return fmt.Errorf("${guarded['%s'].attributes.%s}: guard %s does not supply attributes", p.Text, p.Attribute, p.Text)
 	}
 	return nil

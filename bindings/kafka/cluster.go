@@ -49,15 +49,6 @@ var (
 	requestTimeout = 10 * time.Second
 )
 
-// GuardCredentials is implemented by guards that supply static identity
-// and credentials (Zilla's `inline` guard), for `authorization`: the kafka
-// client fills {identity} and {credentials} in its SASL settings from
-// them. Connections are shared, so session is always 0.
-type GuardCredentials interface {
-	Identity(session uint64) string
-	Credentials(session uint64) string
-}
-
 // dialer is what a tcp or tls client exit offers: connections subject to
 // its allow-list and TLS settings.
 type dialer interface {
@@ -153,11 +144,18 @@ func saslMechanism(bc *engine.BindingContext, opts *Options) (sasl.Mechanism, er
 		if g == nil {
 			return nil, engine.FieldErrorf("options.authorization."+guard, "guard %q is not defined", guard)
 		}
-		gc, ok := g.(GuardCredentials)
+		// Connections are shared by every stream, so the guard's static
+		// session (0) supplies them: an inline guard's.
+		gc, ok := g.(engine.GuardCredentials)
 		if !ok {
 			return nil, engine.FieldErrorf("options.authorization."+guard, "guard %q supplies no credentials (use an inline guard)", guard)
 		}
-		identity, secret = gc.Identity(0), gc.Credentials(0)
+		secret = gc.Credentials(0)
+		if gi, ok := g.(engine.GuardIdentity); ok {
+			identity = gi.Identity(0)
+		} else if usesIdentity(&a.Credentials) {
+			return nil, engine.FieldErrorf(path, "guard %q supplies no identity for {identity}", guard)
+		}
 	}
 	if creds == nil {
 		return nil, nil
@@ -177,6 +175,16 @@ func saslMechanism(bc *engine.BindingContext, opts *Options) (sasl.Mechanism, er
 		return nil, engine.FieldErrorf(path+".mechanism", "scram-sha-1 is not a SASL mechanism Kafka brokers offer: use scram-sha-256 or scram-sha-512")
 	}
 	return nil, engine.FieldErrorf(path+".mechanism", "unknown SASL mechanism %q", creds.Mechanism)
+}
+
+// usesIdentity reports whether credentials refer to {identity}.
+func usesIdentity(c *Credentials) bool {
+	for _, v := range []string{c.Username, c.Password, c.Token} {
+		if strings.Contains(v, "{identity}") {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff grows from 100ms to 5s, so that a cluster that is down costs a

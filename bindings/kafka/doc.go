@@ -12,7 +12,7 @@
 // scram-sha-512 or oauthbearer with a token) or options.authorization
 // (Zilla 2.x: a guard name and credentials whose values may hold
 // {identity} and {credentials}, filled from a guard that implements
-// GuardCredentials, such as an inline guard). Its exit, optional, is a tcp
+// engine.GuardCredentials and engine.GuardIdentity, such as guards/inline). Its exit, optional, is a tcp
 // or tls client: franz-go dials every broker through that binding's
 // DialContext, so the exit's allow-list and TLS apply. Without an exit it
 // dials directly. A client has no routes: `when` is rejected, as in 2.x.

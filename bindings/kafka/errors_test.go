@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicehq/sluice/bindings/kafka/embedded"
 	"github.com/sluicehq/sluice/engine"
+	_ "github.com/sluicehq/sluice/guards/inline" // the guard of the authorization tests
 	"github.com/sluicehq/sluice/internal/testtool"
 	kafkaspec "github.com/sluicehq/sluice/specs/kafka"
 )
@@ -118,44 +119,9 @@ func saslBroker(t *testing.T) string {
 	return addr
 }
 
-// credentialsGuard is an inline-style guard for tests of `authorization`.
-type credentialsGuard struct{ identity, credentials string }
-
-func (credentialsGuard) Verify(uint64, []string) bool        { return true }
-func (g credentialsGuard) Identity(uint64) string            { return g.identity }
-func (g credentialsGuard) Credentials(session uint64) string { return g.credentials }
-
-type inlineOptions struct {
-	Identity    string `json:"identity"`
-	Credentials string `json:"credentials"`
-}
-
-// guardRegistry returns the global registry plus a test `inline` guard.
-func guardRegistry() *engine.Registry {
-	reg := engine.Global().Clone()
-	if _, ok := reg.Types().Bindings["kafka"]; !ok {
-		panic("kafka binding not registered")
-	}
-	for _, g := range reg.Types().Guards {
-		if g == "inline" {
-			return reg
-		}
-	}
-	reg.RegisterGuard(engine.GuardType{
-		Name:       "inline",
-		Schema:     []byte(`{"type":"object","properties":{"identity":{"type":"string"},"credentials":{"type":"string"},"format":{"type":"string"}},"additionalProperties":false}`),
-		NewOptions: func() any { return new(inlineOptions) },
-		New: func(cc *engine.ComponentContext) (engine.Guard, error) {
-			o := cc.Options().(*inlineOptions)
-			return credentialsGuard{o.Identity, o.Credentials}, nil
-		},
-	})
-	return reg
-}
-
 func TestSASL(t *testing.T) {
 	addr := saslBroker(t)
-	reg := guardRegistry()
+	reg := engine.Global() // with guards/inline, imported for its guard
 	for _, tc := range []struct {
 		name, mechanism, user, password string
 		guard                           bool
