@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -150,13 +149,4 @@ func (r *Registry) compiled() (*jsonschema.Schema, error) {
 	}
 	r.validator, r.validatorSource = sch, src
 	return sch, nil
-}
-
-// bindingTypeNames lists registered binding types, for messages.
-func (r *Registry) bindingTypeNames() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	names := sortedKeys(r.bindings)
-	slices.Sort(names)
-	return names
 }

@@ -123,7 +123,7 @@ func (r *originReq) failed(status int) {
 	if r.done {
 		return
 	}
-	if !r.respBegun && r.s.Opened() == false {
+	if !r.respBegun && !r.s.Opened() {
 		r.respBegun = true
 		r.s.Begin(&httpspec.BeginEx{Headers: httpspec.Headers{{Name: httpspec.Status, Value: strconv.Itoa(status)}}})
 		r.s.End(nil)

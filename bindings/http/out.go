@@ -79,6 +79,3 @@ func (q *outQueue) flush(s *engine.Stream) {
 }
 
 func (q *outQueue) empty() bool { return q.n == 0 }
-
-// reset drops everything queued.
-func (q *outQueue) reset() { *q = outQueue{} }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
-	"strconv"
 
 	"github.com/sluicehq/sluice/engine"
 )
@@ -84,5 +83,3 @@ func resolve(routes []route, e endpoint) *route {
 	}
 	return nil
 }
-
-func portString(p int) string { return strconv.Itoa(p) }

@@ -230,7 +230,7 @@ type probe struct{ name string }
 
 func (p probe) Accept(s *engine.Stream, begin *engine.Frame) (engine.Receiver, error) {
 	ext, _ := begin.Ext.(*proxy.BeginEx)
-	line := fmt.Sprintf("%s", p.name)
+	line := p.name
 	if ext != nil {
 		line = fmt.Sprintf("%s authority=%s alpn=%s secure=%t identity=%s", p.name,
 			ext.Infos.Authority, ext.Infos.ALPN, ext.Infos.Secure, ext.Infos.Identity)

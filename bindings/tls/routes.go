@@ -100,18 +100,6 @@ func resolve(routes []route, authorization uint64, h hello) *route {
 	return nil
 }
 
-// hasALPNCondition reports whether any route tests the protocol.
-func hasALPNCondition(routes []route) bool {
-	for _, r := range routes {
-		for _, c := range r.conds {
-			if c.alpn != "" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Ports is a set of ports written as one port, a "N-M" range (inclusive),
 // or a list of those.
 type Ports []PortRange

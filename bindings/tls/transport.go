@@ -174,13 +174,6 @@ func (t *transport) takeRead() int {
 	return n
 }
 
-// queued reports whether ciphertext waits to be read.
-func (t *transport) queued() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.inLen > 0
-}
-
 // writtenBytes returns how many ciphertext bytes were written in all.
 func (t *transport) writtenBytes() int64 {
 	t.mu.Lock()
