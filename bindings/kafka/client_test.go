@@ -160,3 +160,44 @@ func TestOversizedRecordRefused(t *testing.T) {
 		t.Errorf("small record failed: %v", a[1].Error)
 	}
 }
+
+// TestRecordUpToTopicLimit: the largest record is the topic's own
+// max.message.bytes, not a fixed 1000012 bytes: a topic allowing 2 MB
+// takes a 1.5 MB record and refuses a 2.1 MB one before it is produced,
+// and a topic with Kafka's default (1048588) takes a 1.04 MB record.
+func TestRecordUpToTopicLimit(t *testing.T) {
+	b := broker(t)
+	large, plain := topicName(t)+"-large", topicName(t)+"-plain"
+	limit := "2000000"
+	createTopic(t, b.addr, large, 1, map[string]*string{"max.message.bytes": &limit})
+	createTopic(t, b.addr, plain, 1, nil)
+	e := startEngine(t, b.addr, clientYAML)
+
+	for _, tc := range []struct {
+		topic string
+		size  int
+		ok    bool
+	}{
+		{large, 1_500_000, true},
+		{large, 2_100_000, false},
+		{plain, 1_040_000, true},
+		{plain, 1_100_000, false},
+	} {
+		m := open(t, e, "kafka0", &kafkaspec.BeginEx{Capabilities: kafkaspec.ProduceOnly, Topic: tc.topic}, 0)
+		m.waitCredit(tc.size / 2)
+		value := bytes.Repeat([]byte("v"), tc.size)
+		m.do(func(s *engine.Stream) {
+			half := tc.size / 2
+			s.Data(engine.FlagInit, value[:half], &kafkaspec.DataEx{Deferred: tc.size - half})
+			s.Data(engine.FlagFin, value[half:], nil)
+		})
+		m.wait("ack", 20*time.Second, func(fs []engine.Frame) bool { return len(acks(fs)) == 1 })
+		a := acks(m.snapshot())[0]
+		switch {
+		case tc.ok && a.Error != nil:
+			t.Errorf("%d bytes to %s: %v", tc.size, tc.topic, a.Error)
+		case !tc.ok && (a.Error == nil || a.Error.Code != kafkaspec.CodeMessageTooLarge):
+			t.Errorf("%d bytes to %s acked with %+v, want message too large", tc.size, tc.topic, a)
+		}
+	}
+}

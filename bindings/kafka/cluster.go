@@ -74,6 +74,12 @@ type cluster struct {
 	producers [3]*kgo.Client // indexed by kafkaspec.AckMode
 	closed    bool
 	policies  map[string]topicPolicy
+	// limits caches each topic's max.message.bytes; limitWaiters holds
+	// the streams waiting for a lookup under way (limits.go). limitsMu
+	// guards both: franz-go asks for limits while mu is held (NewClient).
+	limitsMu     sync.Mutex
+	limits       map[string]topicLimit
+	limitWaiters map[string][]func(int)
 }
 
 // topicPolicy remembers whether a topic is compacted, for a minute.
@@ -215,6 +221,8 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 	}
 	opts := append(slices.Clip(c.opts),
 		kgo.ProducerLinger(produceLinger),
+		// Batches as large as each topic takes (max.message.bytes).
+		kgo.ProducerBatchMaxBytesFn(c.batchLimit),
 		kgo.RecordDeliveryTimeout(deliveryTimeout),
 		kgo.ProduceRequestTimeout(deliveryTimeout),
 		// Produce never blocks the stream's Executor: TryProduce fails a

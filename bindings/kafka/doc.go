@@ -61,7 +61,11 @@
 // once, while records still batch whenever requests are in flight. A
 // record waits at most 30 seconds for the cluster (down, leaderless,
 // restarting) before it is acknowledged with a retriable error, in flight
-// or not.
+// or not. The largest record is the topic's max.message.bytes (described
+// once a minute per topic; the broker's message.max.bytes for a topic not
+// created yet, Kafka's default 1048588 when the cluster will not say): a
+// stream's window opens once it is known, a larger record is refused with
+// MessageTooLarge before anything is produced, and batches grow up to it.
 //
 // Fetching through the client: each stream gets a franz-go client of its
 // own, polled only when the previous poll has been sent, so at most one

@@ -11,16 +11,11 @@ import (
 	kafkaspec "github.com/sluicehq/sluice/specs/kafka"
 )
 
-const (
-	// maxRecordBytes is the largest value a stream may produce: Kafka's
-	// default message.max.bytes, which is also franz-go's largest batch.
-	maxRecordBytes = 1_000_012
-	// produceWindow is the credit a produce stream holds: one record of
-	// the largest size and more. It is given back as records are
-	// acknowledged, so a stream never has more than this buffered or in
-	// flight.
-	produceWindow = 2 << 20
-)
+// produceWindow is the credit a produce stream holds, or the topic's
+// largest record and a half when that is more: it is given back as records
+// are acknowledged, so a stream never has more than this buffered or in
+// flight.
+const produceWindow = 2 << 20
 
 // produceSession is the produce side of a client stream: it assembles
 // records from Data fragments, hands them to franz-go, and acknowledges
@@ -30,6 +25,10 @@ type produceSession struct {
 	kcl   *kgo.Client
 	err   *kafkaspec.ErrorEx // why there is no producer
 	topic string
+	// limit is the largest value a record may have: the topic's
+	// max.message.bytes less a batch's overhead. The window opens once it
+	// is known.
+	limit int
 
 	// The record being assembled, from its FlagInit frame to its FlagFin.
 	rec       *kgo.Record
@@ -62,8 +61,30 @@ func newProduceSession(st *clientStream) *produceSession {
 	return p
 }
 
-// start grants the opener its window.
-func (p *produceSession) start() { p.st.s.Window(produceWindow) }
+// start grants the opener its window, once the topic's record size limit
+// is known (cached per topic: at once, but for a topic's first stream).
+func (p *produceSession) start() {
+	if p.err != nil {
+		p.limited(kafkaMessageMaxBytes) // every record fails anyway
+		return
+	}
+	s := p.st.s
+	limit, ok := p.st.c.cluster.recordLimit(p.topic, p.kcl, func(n int) {
+		s.Execute(func() { p.limited(n) })
+	})
+	if ok {
+		p.limited(limit)
+	}
+}
+
+// limited opens the window for records up to the topic's limit.
+func (p *produceSession) limited(batchLimit int) {
+	if p.stopped || p.st.s.InClosed() {
+		return
+	}
+	p.limit = maxValue(batchLimit)
+	p.st.s.Window(max(produceWindow, p.limit+p.limit/2))
+}
 
 // data takes one Data frame of a record.
 func (p *produceSession) data(f *engine.Frame) {
@@ -94,7 +115,7 @@ func (p *produceSession) begin(f *engine.Frame) {
 		ex = &kafkaspec.DataEx{}
 	}
 	p.open, p.recErr, p.recSize, p.tombstone = true, nil, len(f.Payload), ex.Tombstone
-	if total := len(f.Payload) + max(ex.Deferred, 0); total > maxRecordBytes && !ex.Tombstone {
+	if total := len(f.Payload) + max(ex.Deferred, 0); total > p.limit && !ex.Tombstone {
 		p.refuse(0, total)
 		return
 	}
@@ -123,7 +144,7 @@ func (p *produceSession) begin(f *engine.Frame) {
 func (p *produceSession) refuse(extra, total int) {
 	p.rec = nil
 	p.recErr = &kafkaspec.ErrorEx{Code: kafkaspec.CodeMessageTooLarge,
-		Message: "record of " + itoa(total) + " bytes exceeds the " + itoa(maxRecordBytes) + "-byte limit"}
+		Message: "record of " + itoa(total) + " bytes exceeds the topic's limit of " + itoa(p.limit) + " bytes (max.message.bytes less a batch's overhead)"}
 	p.st.s.Window(p.recSize + extra)
 	p.recSize = 0
 }
@@ -134,7 +155,7 @@ func (p *produceSession) append(b []byte) {
 		p.st.s.Window(len(b))
 		return
 	}
-	if p.recSize+len(b) > maxRecordBytes {
+	if p.recSize+len(b) > p.limit {
 		p.refuse(len(b), p.recSize+len(b))
 		return
 	}

@@ -38,15 +38,10 @@ func TestOneway(t *testing.T) {
 }
 
 // TestRecordUpToTopicLimit posts a body under Kafka's default largest
-// message (message.max.bytes 1048588) but over 1000012 bytes, the fixed
-// limit of the kafka binding: Kafka would take it, so it should be 204.
-// It is answered 413 today: the kafka binding does not read the topic's
-// max.message.bytes (a known limit, reported to its owner). Run with
-// SLUICE_KNOWN_BUGS=1.
+// message (message.max.bytes 1048588) but over 1000012 bytes, franz-go's
+// default batch limit: Kafka takes it, so it is 204. The kafka binding
+// reads the topic's max.message.bytes rather than assume a fixed limit.
 func TestRecordUpToTopicLimit(t *testing.T) {
-	if os.Getenv("SLUICE_KNOWN_BUGS") == "" {
-		t.Skip("known limit of the kafka binding (fixed 1000012-byte records); SLUICE_KNOWN_BUGS=1 runs it")
-	}
 	x := httpkafkatest.Start(t, ".", httpkafkatest.Topic{Name: "events"})
 	body := filepath.Join(t.TempDir(), "body")
 	if err := os.WriteFile(body, []byte(strings.Repeat("x", 1040000)), 0o644); err != nil {
