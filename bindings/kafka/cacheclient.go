@@ -10,8 +10,9 @@ import (
 // cacheClient is the kafka cache_client binding. Fetch streams routed to a
 // cache_server are served from that binding's cache directly: the reader
 // attaches to the cache rather than opening one more stream per reader.
-// Everything else (produce, consumer groups, or an exit that is not a
-// cache_server) passes through to the exit.
+// Everything else (produce, consumer groups) passes through to the
+// cache_server's own exit, which is where the cache_server would pass it,
+// or to the exit when that is not a cache_server.
 type cacheClient struct {
 	log    *slog.Logger
 	routes []route
@@ -41,15 +42,21 @@ func (cc *cacheClient) Accept(s *engine.Stream, begin *engine.Frame) (engine.Rec
 		cc.log.Warn("no route for kafka topic", "topic", ex.Topic)
 		return nil, fmt.Errorf("kafka: no route for topic %s", ex.Topic)
 	}
-	if cs, ok := r.Exit.Target().(*cacheServer); ok && cacheable(ex) {
-		sr := resolve(cs.routes, ex.Topic, begin.Authorization)
-		if sr == nil || sr.Exit == nil {
-			cs.log.Warn("no route for kafka topic", "topic", ex.Topic)
-			return nil, fmt.Errorf("kafka: no route for topic %s", ex.Topic)
-		}
+	cs, ok := r.Exit.Target().(*cacheServer)
+	if !ok {
+		return &relay{exit: r.Exit, log: cc.log}, nil
+	}
+	sr := resolve(cs.routes, ex.Topic, begin.Authorization)
+	if sr == nil || sr.Exit == nil {
+		cs.log.Warn("no route for kafka topic", "topic", ex.Topic)
+		return nil, fmt.Errorf("kafka: no route for topic %s", ex.Topic)
+	}
+	if cacheable(ex) {
 		return newCacheReader(cs.cache(ex.Topic, sr.Exit), ex), nil
 	}
-	return &relay{exit: r.Exit, log: cc.log}, nil
+	// The cache_server would only pass this stream on: it goes to the
+	// cache_server's exit directly, one stream and one hop fewer.
+	return &relay{exit: sr.Exit, log: cc.log}, nil
 }
 
 var _ engine.Acceptor = (*cacheClient)(nil)

@@ -70,6 +70,10 @@ type cluster struct {
 	// so that close returns once they have let go of their connections.
 	consumers sync.WaitGroup
 
+	// ackers take produce outcomes from franz-go's promise goroutine to
+	// the streams (acks.go).
+	ackers ackers
+
 	mu        sync.Mutex
 	producers [3]*kgo.Client // indexed by kafkaspec.AckMode
 	closed    bool
@@ -247,6 +251,7 @@ func (c *cluster) producer(mode kafkaspec.AckMode) (*kgo.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
+	c.ackers.start()
 	c.producers[mode] = p
 	return p, nil
 }
@@ -323,6 +328,7 @@ func (c *cluster) close() {
 			p.Close()
 		}
 	}
+	c.ackers.stop()
 	done := make(chan struct{})
 	go func() {
 		c.consumers.Wait()

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -30,8 +31,9 @@ type produceSession struct {
 	// is known.
 	limit int
 
-	// The record being assembled, from its FlagInit frame to its FlagFin.
-	rec       *kgo.Record
+	// The record being assembled, from its FlagInit frame to its FlagFin
+	// (nil once refused).
+	rec       *pendingAck
 	recSize   int
 	recErr    *kafkaspec.ErrorEx // set when the record is refused early
 	tombstone bool
@@ -41,11 +43,29 @@ type produceSession struct {
 	pending []*pendingAck // records produced and not yet acknowledged, in order
 	timer   *time.Timer   // fires at the oldest pending record's deadline
 	stopped bool
+
+	// Outcomes reported by franz-go, on its goroutine, wait in arrived
+	// until the stream's Executor takes them (takeOutcomes), in batches:
+	// the promise goroutine never runs the stream, so that acks, and the
+	// responses they complete, are written in parallel rather than one
+	// after another on it.
+	mu       sync.Mutex
+	arrived  []*pendingAck
+	taken    []*pendingAck // arrived's spare buffer, Executor-owned
+	outcomes func()        // takeOutcomes, bound once
 }
 
-// pendingAck is a record waiting for its outcome.
+// pendingAck is a record, from its first fragment to its ack: one
+// allocation for the record handed to franz-go and what the stream keeps.
+// It is the record's Context, so that the promise finds it without a
+// closure per record.
 type pendingAck struct {
-	size     int // bytes of credit to give back once acknowledged
+	context.Context
+	rec      kgo.Record
+	headers  [2]kgo.RecordHeader // room for the usual few headers
+	p        *produceSession
+	err      error // the outcome franz-go reported
+	size     int   // bytes of credit to give back once acknowledged
 	deadline time.Time
 	done     bool
 	ack      kafkaspec.AckEx
@@ -53,6 +73,7 @@ type pendingAck struct {
 
 func newProduceSession(st *clientStream) *produceSession {
 	p := &produceSession{st: st, topic: st.begin.Topic}
+	p.outcomes = p.takeOutcomes
 	kcl, err := st.c.cluster.producer(st.begin.Acks)
 	if err != nil {
 		p.err = errorEx(err)
@@ -102,7 +123,7 @@ func (p *produceSession) data(f *engine.Frame) {
 	}
 	if f.Flags&engine.FlagFin != 0 {
 		if ex, ok := f.Ext.(*kafkaspec.DataEx); ok && f.Flags&engine.FlagInit == 0 && p.rec != nil {
-			p.rec.Headers = appendHeaders(p.rec.Headers, ex.Headers)
+			p.rec.rec.Headers = appendHeaders(p.rec.rec.Headers, ex.Headers)
 		}
 		p.finish()
 	}
@@ -119,7 +140,10 @@ func (p *produceSession) begin(f *engine.Frame) {
 		p.refuse(0, total)
 		return
 	}
-	rec := &kgo.Record{Topic: p.topic, Key: ex.Key, Timestamp: ex.Timestamp, Headers: appendHeaders(nil, ex.Headers)}
+	pa := &pendingAck{Context: context.Background(), p: p}
+	rec := &pa.rec
+	rec.Context, rec.Topic, rec.Key, rec.Timestamp = pa, p.topic, ex.Key, ex.Timestamp
+	rec.Headers = appendHeaders(pa.headers[:0], ex.Headers)
 	switch {
 	case ex.Tombstone:
 		// A nil Value is a null value, whatever payload came with it (as
@@ -135,7 +159,7 @@ func (p *produceSession) begin(f *engine.Frame) {
 		rec.Value = make([]byte, 0, len(f.Payload)+max(ex.Deferred, 0))
 		rec.Value = append(rec.Value, f.Payload...)
 	}
-	p.rec = rec
+	p.rec = pa
 }
 
 // refuse fails the record being assembled at once, giving back the
@@ -160,18 +184,21 @@ func (p *produceSession) append(b []byte) {
 		return
 	}
 	p.recSize += len(b)
-	p.rec.Value = append(p.rec.Value, b...)
+	p.rec.rec.Value = append(p.rec.rec.Value, b...)
 }
 
 // finish produces the assembled record.
 func (p *produceSession) finish() {
 	p.open = false
-	pa := &pendingAck{size: p.recSize, deadline: time.Now().Add(deliveryTimeout + timeoutGrace),
-		ack: kafkaspec.AckEx{Sequence: p.next, Partition: -1, Offset: -1}}
+	pa := p.rec
+	if pa == nil { // refused
+		pa = &pendingAck{}
+	}
+	p.rec = nil
+	pa.size, pa.deadline = p.recSize, time.Now().Add(deliveryTimeout+timeoutGrace)
+	pa.ack = kafkaspec.AckEx{Sequence: p.next, Partition: -1, Offset: -1}
 	p.next++
 	p.pending = append(p.pending, pa)
-	rec := p.rec
-	p.rec = nil
 	switch {
 	case p.recErr != nil:
 		pa.done, pa.ack.Error = true, p.recErr
@@ -181,13 +208,38 @@ func (p *produceSession) finish() {
 		pa.done, pa.ack.Error = true, p.err
 		p.deliver()
 	default:
-		s := p.st.s
-		acks := p.st.begin.Acks
-		p.kcl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
-			s.Execute(func() { p.acked(pa, r, err, acks) })
-		})
+		p.kcl.TryProduce(context.Background(), &pa.rec, promised)
 		p.arm()
 	}
+}
+
+// promised is every record's franz-go promise: it hands the outcome to
+// the stream's Executor, scheduling it when none was waiting.
+func promised(r *kgo.Record, err error) {
+	pa := r.Context.(*pendingAck)
+	pa.err = err
+	p := pa.p
+	p.mu.Lock()
+	p.arrived = append(p.arrived, pa)
+	first := len(p.arrived) == 1
+	p.mu.Unlock()
+	if first {
+		p.st.c.cluster.handOutcomes(p)
+	}
+}
+
+// takeOutcomes applies the outcomes that arrived, then sends the acks due.
+func (p *produceSession) takeOutcomes() {
+	p.mu.Lock()
+	arrived := p.arrived
+	p.arrived = p.taken[:0]
+	p.mu.Unlock()
+	for _, pa := range arrived {
+		p.acked(pa)
+	}
+	clear(arrived)
+	p.taken = arrived
+	p.deliver()
 }
 
 // timeoutGrace lets franz-go report a record it never sent (with the
@@ -243,21 +295,24 @@ func (p *produceSession) stop() {
 }
 
 // acked records a record's outcome, on the stream's Executor.
-func (p *produceSession) acked(pa *pendingAck, r *kgo.Record, err error, acks kafkaspec.AckMode) {
+func (p *produceSession) acked(pa *pendingAck) {
 	if pa.done {
 		return // reported failed at its deadline already
 	}
 	pa.done = true
-	if err != nil {
+	if err := pa.err; err != nil {
 		pa.ack.Error = errorEx(err)
 		p.st.c.log.Warn("kafka produce failed", "topic", p.topic, "error", err)
 	} else {
-		pa.ack.Partition = r.Partition
-		if acks != kafkaspec.AckNone {
-			pa.ack.Offset = r.Offset
+		pa.ack.Partition = pa.rec.Partition
+		if p.st.begin.Acks != kafkaspec.AckNone {
+			pa.ack.Offset = pa.rec.Offset
 		}
 	}
-	p.deliver()
+	// The record's bytes are no longer needed; the ack itself goes out as
+	// the Flush's extension. (The Context stays: franz-go may still read
+	// it from a goroutine that waited for the topic.)
+	pa.rec.Key, pa.rec.Value, pa.rec.Headers, pa.headers, pa.err = nil, nil, nil, [2]kgo.RecordHeader{}, nil
 }
 
 // deliver sends the acks that are due, in record order, and gives back
@@ -273,8 +328,7 @@ func (p *produceSession) deliver() {
 			break
 		}
 		n++
-		ack := pa.ack
-		s.Flush(&ack)
+		s.Flush(&pa.ack) // the ack passes to the opener; nothing else holds pa
 		s.Window(pa.size)
 	}
 	if n > 0 {

@@ -22,7 +22,7 @@ type relay struct {
 func (r *relay) Receive(s *engine.Stream, f *engine.Frame) {
 	if f.Type == engine.BeginFrame {
 		r.in = s
-		out, err := r.exit.Open(s.Executor(), engine.ReceiverFunc(r.reply),
+		out, err := r.exit.Open(s.Executor(), (*relayReply)(r),
 			engine.Frame{Ext: f.Ext, Affinity: f.Affinity, Authorization: f.Authorization})
 		if err != nil {
 			r.log.Warn("kafka stream refused by exit", "exit", r.exit.Name(), "error", err)
@@ -38,8 +38,13 @@ func (r *relay) Receive(s *engine.Stream, f *engine.Frame) {
 	}
 }
 
-// reply takes the frames the exit sends back.
-func (r *relay) reply(_ *engine.Stream, f *engine.Frame) {
+// relayReply receives the exit's frames for a relay, without a closure
+// per stream.
+type relayReply relay
+
+// Receive takes the frames the exit sends back.
+func (rr *relayReply) Receive(_ *engine.Stream, f *engine.Frame) {
+	r := (*relay)(rr)
 	if f.Type == engine.BeginFrame {
 		r.in.Send(engine.Frame{Type: engine.BeginFrame, Ext: f.Ext, Affinity: f.Affinity, Authorization: f.Authorization})
 		return
@@ -47,4 +52,7 @@ func (r *relay) reply(_ *engine.Stream, f *engine.Frame) {
 	r.in.Send(*f)
 }
 
-var _ engine.Receiver = (*relay)(nil)
+var (
+	_ engine.Receiver = (*relay)(nil)
+	_ engine.Receiver = (*relayReply)(nil)
+)
