@@ -16,7 +16,7 @@ run: build ## start the quickstart pipeline and print what to try
 test: ## install test tools, start Kafka, vet and run every test with -race
 	@scripts/test.sh
 
-bench: build ## run the benchmarks and rewrite docs/benchmarks.md
+bench: build ## run every benchmark scenario against its reference and rewrite docs/benchmarks.md (about 15 minutes)
 	@scripts/bench.sh
 
 lint: ## gofmt and go vet

@@ -1,4 +1,4 @@
-package main
+package sse
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicehq/sluice/bench/internal/hist"
 )
 
 // The clients role holds event-source connections and times the events
@@ -30,17 +32,19 @@ type clientWorker struct {
 
 	mu     sync.Mutex
 	conns  []net.Conn
-	hist   histogram
+	hist   hist.Histogram
 	events atomic.Int64
 	lost   atomic.Int64 // connections closed by the server
 }
 
-func runClients(args []string) {
-	fs := flag.NewFlagSet("clients", flag.ExitOnError)
+func runClients(args []string) error {
+	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
 	addr := fs.String("addr", "", "server address")
 	path := fs.String("path", "/keyed/k%d", "request path, %d is the client number")
 	sources := fs.String("sources", "127.0.0.1", "comma-separated source addresses, used in turn")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	w := &clientWorker{addr: *addr, path: *path}
 	for _, s := range strings.Split(*sources, ",") {
 		w.sources = append(w.sources, net.ParseIP(s))
@@ -58,7 +62,7 @@ func runClients(args []string) {
 			n, _ := strconv.Atoi(f[2])
 			out.Encode(w.open(from, n))
 		case "report":
-			out.Encode(map[string]any{"counts": w.hist.snapshot(true), "events": w.events.Swap(0), "lost": w.lost.Load()})
+			out.Encode(map[string]any{"counts": w.hist.Snapshot(true), "events": w.events.Swap(0), "lost": w.lost.Load()})
 		case "close":
 			w.mu.Lock()
 			for _, c := range w.conns {
@@ -69,6 +73,7 @@ func runClients(args []string) {
 			out.Encode(map[string]any{"closed": true})
 		}
 	}
+	return in.Err()
 }
 
 // openResult says how many clients got their response head.
@@ -148,10 +153,10 @@ func (w *clientWorker) connect(i int, ready func()) error {
 	return nil
 }
 
-// read parses events whose data is the produce time in unix nanoseconds
-// and records how long each took to arrive. (Chunk-size lines of the
-// HTTP/1.1 framing fall between events, never inside the short ones the
-// benchmark sends.)
+// read parses events whose data is the time the record was due to be
+// produced, in unix nanoseconds, and records how long each took to arrive
+// from then. (Chunk-size lines of the HTTP/1.1 framing fall between
+// events, never inside the short ones the benchmark sends.)
 func (w *clientWorker) read(c net.Conn, pending []byte) {
 	buf := make([]byte, 0, 1024)
 	buf = append(buf, pending...)
@@ -166,7 +171,7 @@ func (w *clientWorker) read(c net.Conn, pending []byte) {
 				break
 			}
 			if ts, err := strconv.ParseInt(string(buf[i+6:i+6+end]), 10, 64); err == nil {
-				w.hist.record(time.Duration(time.Now().UnixNano() - ts))
+				w.hist.Record(time.Duration(time.Now().UnixNano() - ts))
 				w.events.Add(1)
 			}
 			buf = append(buf[:0], buf[i+6+end:]...)

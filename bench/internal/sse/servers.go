@@ -1,4 +1,4 @@
-package main
+package sse
 
 import (
 	"bufio"
@@ -95,21 +95,27 @@ type serverStats struct {
 }
 
 // runSluice runs the pipeline in this process (the engine as `sluice
-// start` runs it) and answers `stats` on stdin with a JSON line.
-func runSluice(args []string) {
-	fs := flag.NewFlagSet("sluice", flag.ExitOnError)
-	profile := fs.Bool("profile", false, "record every allocation, to attribute memory to packages")
+// start` runs it, which lets it report its heap and streams) and answers
+// commands on stdin with a JSON line each until stdin closes.
+func runSluice(args []string) error {
+	fs := flag.NewFlagSet("sluice", flag.ContinueOnError)
+	byPackage := fs.Bool("by-package", false, "record every allocation, to attribute memory to packages")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until stdin closes")
-	fs.Parse(args)
-	if *profile {
+	memProfile := fs.String("memprofile", "", "write an allocation profile to `file` when stdin closes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *byPackage {
 		runtime.MemProfileRate = 1
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fail(err)
+			return err
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
 		defer func() {
 			pprof.StopCPUProfile()
 			f.Close()
@@ -117,21 +123,30 @@ func runSluice(args []string) {
 	}
 	cfg, err := engine.Global().Parse("bench.yaml", []byte(sluiceYAML))
 	if err != nil {
-		fail(err)
+		return err
 	}
 	e, err := engine.New(cfg, engine.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	if err != nil {
-		fail(err)
+		return err
 	}
 	if err := e.Start(context.Background()); err != nil {
-		fail(err)
+		return err
 	}
 	serveCommands(func() serverStats {
-		st := processStats(*profile)
+		st := processStats(*byPackage)
 		st.Streams = e.LiveStreams()
 		return st
 	}, e.LiveStreams)
 	e.Close()
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
+	}
+	return nil
 }
 
 // serveCommands answers `stats` (memory, after a collection) and
@@ -272,14 +287,14 @@ func sluicePackage(fn string) (string, bool) {
 // runReference runs the reference: a plain net/http SSE server fanning a
 // franz-go consumer out to its clients, a goroutine and a buffered channel
 // per client, as a Go service would be written without sluice.
-func runReference(args []string) {
+func runReference(args []string) error {
 	port := os.Getenv("PORT")
 	keyed, broadcast := os.Getenv("KEYED"), os.Getenv("BROADCAST")
 	ref := &reference{byKey: map[string]map[chan []byte]struct{}{}, all: map[chan []byte]struct{}{}}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(os.Getenv("KAFKA"), ",")...),
 		kgo.ConsumeTopics(keyed, broadcast), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(time.Second))
 	if err != nil {
-		fail(err)
+		return err
 	}
 	go ref.consume(cl, broadcast)
 	mux := http.NewServeMux()
@@ -287,10 +302,11 @@ func runReference(args []string) {
 	mux.HandleFunc("/broadcast", func(w http.ResponseWriter, r *http.Request) { ref.serve(w, r, "") })
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
-		fail(err)
+		return err
 	}
 	go http.Serve(ln, mux)
 	serveCommands(func() serverStats { return processStats(false) }, ref.clients)
+	return nil
 }
 
 type reference struct {
@@ -363,9 +379,4 @@ func (ref *reference) consume(cl *kgo.Client, broadcast string) {
 			ref.mu.Unlock()
 		})
 	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "bench/sse:", err)
-	os.Exit(1)
 }
