@@ -65,8 +65,10 @@ type clientStream struct {
 	c       *client
 	s       *engine.Stream
 	begin   *kafkaspec.BeginEx
-	produce *produceSession
+	produce *produceSession // &produceSide when the stream produces
 	fetch   fetcher
+
+	produceSide produceSession
 	// replied is set once the reply has begun: acks wait for it on a
 	// stream that also fetches.
 	replied bool
@@ -88,7 +90,7 @@ func (st *clientStream) Receive(s *engine.Stream, f *engine.Frame) {
 	case engine.BeginFrame:
 		st.s = s
 		if st.begin.Capabilities.Produces() {
-			st.produce = newProduceSession(st)
+			st.produce = initProduceSession(&st.produceSide, st)
 		}
 		if st.begin.Capabilities.Fetches() {
 			if st.begin.GroupID != "" {

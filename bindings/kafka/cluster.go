@@ -73,6 +73,8 @@ type cluster struct {
 	// ackers take produce outcomes from franz-go's promise goroutine to
 	// the streams (acks.go).
 	ackers ackers
+	// deadlines times out produced records the cluster never answers.
+	deadlines deadlines
 
 	mu        sync.Mutex
 	producers [3]*kgo.Client // indexed by kafkaspec.AckMode

@@ -230,3 +230,42 @@ func TestOAuthBearer(t *testing.T) {
 		t.Errorf("no log event for the refused token")
 	}
 }
+
+// TestProduceDeadline: a record the cluster takes but never answers is
+// acknowledged with a retriable timeout at its deadline (franz-go would
+// keep it in flight), and the stream stops being watched once it has no
+// record left in flight.
+func TestProduceDeadline(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	release := make(chan struct{})
+	defer close(release)
+	cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		cluster.SleepControl(func() { <-release })
+		return nil, nil, false
+	})
+	defer func(d time.Duration) { deliveryTimeout = d }(deliveryTimeout)
+	deliveryTimeout = 2 * time.Second
+	e := startEngine(t, cluster.ListenAddrs()[0], clientYAML)
+	began := time.Now()
+	a := ackOf(t, e, "kafka0", topicName(t), 10*time.Second)
+	if a.Error == nil || a.Error.Code != kafkaspec.CodeRequestTimedOut || !a.Error.Retriable ||
+		!strings.Contains(a.Error.Message, "may still be written") {
+		t.Fatalf("unanswered record acked with %+v, want the stream's own timeout", a)
+	}
+	if d := time.Since(began); d < deliveryTimeout {
+		t.Errorf("timed out after %v, before the %v delivery timeout", d, deliveryTimeout)
+	}
+	b, _ := e.Binding("test:kafka0")
+	c := b.(*client).cluster
+	c.deadlines.mu.Lock()
+	watched := c.deadlines.head
+	c.deadlines.mu.Unlock()
+	if watched != nil {
+		t.Errorf("a stream with no record in flight is still watched")
+	}
+}

@@ -41,8 +41,14 @@ type produceSession struct {
 
 	next    int64         // sequence of the next record
 	pending []*pendingAck // records produced and not yet acknowledged, in order
-	timer   *time.Timer   // fires at the oldest pending record's deadline
 	stopped bool
+
+	// Deadlines: the cluster's sweep watches the session while records
+	// are in flight (deadlines.go); watched and the links are guarded by
+	// the sweep's lock, oldest is read by it.
+	watched              bool
+	watchPrev, watchNext *produceSession
+	oldest               oldestDeadline
 
 	// Outcomes reported by franz-go, on its goroutine, wait in arrived
 	// until the stream's Executor takes them (takeOutcomes), in batches:
@@ -71,8 +77,10 @@ type pendingAck struct {
 	ack      kafkaspec.AckEx
 }
 
-func newProduceSession(st *clientStream) *produceSession {
-	p := &produceSession{st: st, topic: st.begin.Topic}
+// initProduceSession sets up the produce side of a stream in place (it is
+// part of the clientStream: one allocation less per stream).
+func initProduceSession(p *produceSession, st *clientStream) *produceSession {
+	p.st, p.topic = st, st.begin.Topic
 	p.outcomes = p.takeOutcomes
 	kcl, err := st.c.cluster.producer(st.begin.Acks)
 	if err != nil {
@@ -247,28 +255,29 @@ func (p *produceSession) takeOutcomes() {
 // deadline reports it as merely timed out.
 const timeoutGrace = time.Second
 
-// arm sets the timer for the oldest record still waiting. franz-go fails
-// a record that was never sent once deliveryTimeout passes, but keeps one
-// that is in flight until it knows its fate, so that idempotent retries
-// cannot duplicate it (letting it cancel those costs most of the
-// throughput). The stream does not wait that long: the record is
-// reported failed at its deadline, and its late outcome is ignored.
+// arm has the cluster watch the session while it has records in flight,
+// and tells it the oldest one's deadline (deadlines.go).
 func (p *produceSession) arm() {
-	if p.timer != nil || p.stopped {
+	if p.stopped || len(p.pending) == 0 {
+		p.disarm()
 		return
 	}
-	for _, pa := range p.pending {
-		if !pa.done {
-			s := p.st.s
-			p.timer = time.AfterFunc(time.Until(pa.deadline), func() { s.Execute(p.expire) })
-			return
-		}
+	p.oldest.Store(p.pending[0].deadline.UnixNano())
+	if !p.watched {
+		p.st.c.cluster.deadlines.watch(p)
+	}
+}
+
+// disarm stops watching the session.
+func (p *produceSession) disarm() {
+	p.oldest.Store(0)
+	if p.watched {
+		p.st.c.cluster.deadlines.unwatch(p)
 	}
 }
 
 // expire fails the records past their deadline.
 func (p *produceSession) expire() {
-	p.timer = nil
 	if p.stopped {
 		return
 	}
@@ -282,16 +291,13 @@ func (p *produceSession) expire() {
 		}
 	}
 	p.deliver()
-	p.arm()
 }
 
-// stop stops the timer; outcomes arriving later are not delivered.
+// stop stops watching deadlines; outcomes arriving later are not
+// delivered.
 func (p *produceSession) stop() {
 	p.stopped = true
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
+	p.disarm()
 }
 
 // acked records a record's outcome, on the stream's Executor.
@@ -334,6 +340,7 @@ func (p *produceSession) deliver() {
 	if n > 0 {
 		clear(p.pending[:n])
 		p.pending = p.pending[n:]
+		p.arm()
 		p.st.maybeEnd()
 	}
 }
