@@ -56,7 +56,7 @@ func (cc *cacheClient) Accept(s *engine.Stream, begin *engine.Frame) (engine.Rec
 	}
 	// The cache_server would only pass this stream on: it goes to the
 	// cache_server's exit directly, one stream and one hop fewer.
-	return &relay{exit: sr.Exit, log: cc.log}, nil
+	return &relay{exit: passExit(sr.Exit, ex, begin.Authorization), log: cc.log}, nil
 }
 
 var _ engine.Acceptor = (*cacheClient)(nil)

@@ -3,6 +3,7 @@ package kafka
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,5 +200,54 @@ func TestRecordUpToTopicLimit(t *testing.T) {
 		case !tc.ok && (a.Error == nil || a.Error.Code != kafkaspec.CodeMessageTooLarge):
 			t.Errorf("%d bytes to %s acked with %+v, want message too large", tc.size, tc.topic, a)
 		}
+	}
+}
+
+// TestPassExit: a cache_client names the client as the exit of the
+// streams it would only pass on (produce, consumer groups), through the
+// cache_server's routes, and none for the fetches its cache serves; a
+// record produced there directly is acked.
+func TestPassExit(t *testing.T) {
+	b := broker(t)
+	yaml := strings.Replace(cacheYAML, "    kind: cache_server\n    exit: kafka0\n",
+		"    kind: cache_server\n    routes:\n      - when: [{topic: \"ev*\"}]\n        exit: kafka0\n", 1)
+	e := startEngine(t, b.addr, yaml)
+	bc, _ := e.Binding("test:cache0")
+	cc := bc.(*cacheClient)
+	for _, tc := range []struct {
+		begin kafkaspec.BeginEx
+		want  string
+	}{
+		{kafkaspec.BeginEx{Capabilities: kafkaspec.ProduceOnly, Topic: "events"}, "test:kafka0"},
+		{kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: "events", GroupID: "g"}, "test:kafka0"},
+		{kafkaspec.BeginEx{Capabilities: kafkaspec.FetchOnly, Topic: "events"}, ""},
+		// The cache_server takes no such topic: the stream goes to it, to
+		// be refused (and logged) there as it would have been.
+		{kafkaspec.BeginEx{Capabilities: kafkaspec.ProduceOnly, Topic: "items"}, "test:server0"},
+	} {
+		got := ""
+		if x := cc.PassExit(&tc.begin, 0); x != nil {
+			got = x.Name()
+		}
+		if got != tc.want {
+			t.Errorf("PassExit(%+v) = %q, want %q", tc.begin, got, tc.want)
+		}
+	}
+	topic := "ev-" + topicName(t)
+	createTopic(t, b.addr, topic, 1, nil)
+	begin := &kafkaspec.BeginEx{Capabilities: kafkaspec.ProduceOnly, Topic: topic}
+	x := cc.PassExit(begin, 0)
+	m := &merged{t: t, exec: engine.NewExecutor(), changed: make(chan struct{}, 1)}
+	var err error
+	m.exec.Execute(func() { m.s, err = x.Open(m.exec, m, engine.Frame{Ext: begin}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.do(func(s *engine.Stream) { s.Terminate(nil) }) })
+	m.waitCredit(1)
+	m.produce("k", "v")
+	m.wait("ack", 20*time.Second, func(fs []engine.Frame) bool { return len(acks(fs)) == 1 })
+	if a := acks(m.snapshot())[0]; a.Error != nil {
+		t.Errorf("record produced through the passed exit: %v", a.Error)
 	}
 }

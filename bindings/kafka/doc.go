@@ -49,7 +49,12 @@
 // is Zilla's pipeline, and works unchanged. Both cache kinds pass streams
 // they do not serve (produce, produce-and-fetch, consumer groups) through
 // to their exit frame for frame, so a record produced through a
-// cache_client is acknowledged by the client's broker ack. Routes match
+// cache_client is acknowledged by the client's broker ack. A cache_client
+// passes them straight to the cache_server's exit, and PassExit names that
+// exit to openers (http-kafka) that open such streams there themselves: a
+// produce through the cache pipeline costs what one through
+// proxy -> client does (Zilla's worker threads never need that hop
+// either). Routes match
 // `when: [{topic: pattern}]` (`*` wildcards); the first match wins.
 //
 // # Streams

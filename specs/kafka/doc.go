@@ -21,7 +21,11 @@
 // FetchOnly streams without GroupID from its cache and passes every other
 // stream through to its exit unchanged, so one pipeline
 // (proxy -> cache_client -> cache_server -> client) serves both, and a
-// produce-only pipeline (proxy -> client) needs no cache at all.
+// produce-only pipeline (proxy -> client) needs no cache at all. The cache
+// kinds have a method PassExit(*BeginEx, authorization uint64)
+// *engine.Exit naming the exit they would pass a stream on to (nil when
+// they serve it); an opener may open the stream there directly, sparing a
+// relay per cache kind (http-kafka does).
 //
 // # Fetching
 //
