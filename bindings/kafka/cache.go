@@ -156,6 +156,9 @@ func (tc *topicCache) begun(ex *kafkaspec.ReplyBeginEx) {
 
 // part returns a partition's log; mu held.
 func (tc *topicCache) part(id int32) *partitionLog {
+	if int(id) < len(tc.parts) && id >= 0 && tc.parts[id].id == id {
+		return tc.parts[id] // partitions 0..n-1, the usual case
+	}
 	i, ok := slices.BinarySearchFunc(tc.parts, id, func(p *partitionLog, id int32) int { return int(p.id) - int(id) })
 	if !ok {
 		return nil
@@ -274,9 +277,7 @@ func (tc *topicCache) wake() {
 	readers := tc.toWake
 	tc.toWake, tc.wakeQueued = nil, false
 	tc.mu.Unlock()
-	for _, r := range readers {
-		r.s.Go(r.pump)
-	}
+	tc.cs.wakers.wake(readers)
 }
 
 // tailFailed handles the end of the tail: readers waiting for a first

@@ -53,6 +53,7 @@ type cacheReader struct {
 	// its turn to go on; other calls to pump leave the sending to it.
 	yielded  bool
 	resumeFn func() // r.resume, made once
+	pumpFn   func() // r.pump, made once: readers are woken record after record
 }
 
 // readerCursor is where a reader stands on one partition.
@@ -76,7 +77,7 @@ type pendingRecord struct {
 
 func newCacheReader(tc *topicCache, begin *kafkaspec.BeginEx) *cacheReader {
 	r := &cacheReader{tc: tc, req: begin}
-	r.resumeFn = r.resume
+	r.resumeFn, r.pumpFn = r.resume, r.pump
 	r.sender = recordSender{filters: begin.Filters, eval: begin.Evaluation}
 	if len(begin.Filters) == 0 {
 		r.wakeAll = true
@@ -400,6 +401,9 @@ func (r *cacheReader) checkCaughtUp() {
 }
 
 func (r *cacheReader) cursor(id int32) *readerCursor {
+	if int(id) < len(r.cursors) && id >= 0 && r.cursors[id].id == id {
+		return &r.cursors[id] // partitions 0..n-1, the usual case
+	}
 	i, _ := slices.BinarySearchFunc(r.cursors, id, func(c readerCursor, id int32) int { return int(c.id) - int(id) })
 	return &r.cursors[i]
 }

@@ -41,6 +41,9 @@ type cacheServer struct {
 	cancel context.CancelFunc
 
 	bytes, entries atomic.Int64 // across every cached partition, for metrics
+
+	// wakers run the readers new records wake (wakers.go).
+	wakers wakers
 }
 
 // topicConfig is what the options say about a topic (pattern).
@@ -174,6 +177,7 @@ func (cs *cacheServer) Close() error {
 	for _, tc := range caches {
 		tc.close()
 	}
+	cs.wakers.stop()
 	return nil
 }
 
@@ -186,6 +190,7 @@ func (cs *cacheServer) cache(topic string, exit *engine.Exit) *topicCache {
 		return tc
 	}
 	tc := newTopicCache(cs, topic, exit, cs.config(topic))
+	cs.wakers.start()
 	if !cs.closed {
 		cs.caches[topic] = tc
 		tc.startTail()
