@@ -1,8 +1,11 @@
 package httpkafka
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"sync"
 	"time"
 
@@ -61,15 +64,14 @@ func producerReference(env *harness.Env, topic string) harness.LoadResult {
 
 // roundTripReference does the request-reply of POST /orders directly: it
 // produces a request with a reply-to and a correlation id, and waits for
-// the responder's reply on a consumer of the reply topic.
-func roundTripReference(env *harness.Env, requests, replies string) harness.LoadResult {
+// the responder's reply on a consumer of the reply topic. The returned
+// function makes one round trip; stop stops the client.
+func roundTripReference(env *harness.Env, requests, replies string) (roundTrip func() error, stop func()) {
 	cl := env.KafkaClient(kgo.ProducerLinger(0), kgo.ConsumeTopics(replies),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(replyFetchWait))
-	defer cl.Close()
 	var mu sync.Mutex
 	waiting := map[string]chan error{}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	cl.ForceMetadataRefresh()
 	go func() {
 		for ctx.Err() == nil {
@@ -91,7 +93,7 @@ func roundTripReference(env *harness.Env, requests, replies string) harness.Load
 		}
 	}()
 	time.Sleep(time.Second) // the consumer joins the end of the reply topic
-	return closedLoop(RRConns, env.Duration, func() error {
+	return func() error {
 		cid := uuid()
 		ch := make(chan error, 2)
 		mu.Lock()
@@ -113,7 +115,7 @@ func roundTripReference(env *harness.Env, requests, replies string) harness.Load
 		case <-time.After(10 * time.Second):
 			return fmt.Errorf("no reply to %s within 10s", cid)
 		}
-	})
+	}, func() { cancel(); cl.Close() }
 }
 
 // produceItem writes the item GET /items/1 reads.
@@ -123,4 +125,62 @@ func produceItem(env *harness.Env, topic string) {
 	rec := &kgo.Record{Topic: topic, Key: []byte("1"), Value: itemValue,
 		Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}}
 	harness.Check(cl.ProduceSync(context.Background(), rec).FirstErr())
+}
+
+// fixedRate calls fn at a fixed rate for the warm-up plus the duration,
+// each call on one of workers goroutines, and returns the rate achieved
+// and the latency percentiles (µs) of the calls due after the warm-up.
+// Each call is timed from when it was due, not from when a worker took it:
+// when the workers fall behind, the wait counts (no coordinated omission).
+func fixedRate(rate, workers int, duration time.Duration, fn func() error) harness.LoadResult {
+	interval := time.Second / time.Duration(rate)
+	total := int((harness.Warmup + duration) / interval)
+	start := time.Now().Add(10 * time.Millisecond)
+	measureFrom := start.Add(harness.Warmup)
+	due := make(chan time.Time, total)
+	var h hist.Histogram
+	var errs harness.Errors
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for d := range due {
+				if err := fn(); err != nil {
+					errs.Add(err)
+					continue
+				}
+				if !d.Before(measureFrom) {
+					h.Record(time.Since(d))
+				}
+			}
+		})
+	}
+	for i := range total {
+		d := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(d))
+		due <- d
+	}
+	close(due)
+	wg.Wait()
+	harness.Check(errs.Err())
+	s := hist.Summarize(h.Snapshot(false))
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	return harness.LoadResult{RPS: float64(s.N) / duration.Seconds(), P50: us(s.P50), P99: us(s.P99)}
+}
+
+// orderClient POSTs orders to sluice over keep-alive HTTP/1.1 connections,
+// one request at a time per connection.
+func orderClient(url string, conns int) func() error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	return func() error {
+		resp, err := client.Post(url, "application/json", bytes.NewReader(orderValue))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("POST %s: %s", url, resp.Status)
+		}
+		return nil
+	}
 }

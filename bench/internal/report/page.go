@@ -33,7 +33,9 @@ func Page(run Run, results []*Scenario, charts map[string]string) string {
 		"section says otherwise, and each figure is the median over the runs. Real tools load the servers where they exist "+
 		"(h2load for HTTP/1.1 and h2c), small Go load generators in bench/ elsewhere; Kafka is real Apache Kafka 4.3.1 on "+
 		"the same machine (scripts/kafka.sh).\n\n", run.Runs, run.Duration)
-	fmt.Fprintf(&b, "Last run: %s, `%s`, %s wall time for %s. Machine: %s. Commit: %s.\n\n",
+	fmt.Fprintf(&b, "Last run of the default set: %s, `%s`, %s wall time for %s (Kafka's start and the builds included). "+
+		"Machine: %s. Commit: %s (\"-dirty\": with the uncommitted changes of the shared working tree). A section rerun on its "+
+		"own since says so in its last line.\n\n",
 		run.Date, run.Command, wall(run.Seconds), plural(len(run.Scenarios), "scenario"), run.Machine, run.Commit)
 	b.WriteString("How to read the tables:\n\n" +
 		"- **median (spread)**: the median over the runs, and (max - min) / median in parentheses: how much the runs disagreed.\n" +

@@ -152,6 +152,8 @@ type runner struct {
 	options
 	started time.Time
 
+	commit  string // the tree the binaries were built from
+
 	mu      sync.Mutex
 	env     *harness.Env // the scenario running
 	broker  *harness.Kafka
@@ -160,6 +162,7 @@ type runner struct {
 }
 
 func (r *runner) run(chosen []harness.Scenario, args []string) int {
+	r.commit = report.Commit()
 	if err := r.build(); err != nil {
 		log.Print(err)
 		return 1
@@ -231,8 +234,12 @@ func (r *runner) run(chosen []harness.Scenario, args []string) int {
 	for _, s := range chosen {
 		names = append(names, s.Name)
 	}
-	store.Run = report.Run{Command: command(args), Date: report.Now(), Machine: report.Machine(), Commit: report.Commit(),
-		Seconds: wall.Seconds(), Duration: r.duration.String(), Runs: r.runs, Scenarios: names}
+	// The page's introduction describes the last run of the whole default
+	// set; a run of a few scenarios only updates their sections.
+	if coversDefault(chosen) || store.Run.Command == "" {
+		store.Run = report.Run{Command: command(args), Date: report.Now(), Machine: report.Machine(), Commit: r.commit,
+			Seconds: wall.Seconds(), Duration: r.duration.String(), Runs: r.runs, Scenarios: names}
+	}
 	var results []*report.Scenario
 	charts := map[string]string{}
 	for _, s := range Scenarios {
@@ -252,6 +259,17 @@ func (r *runner) run(chosen []harness.Scenario, args []string) int {
 	}
 	log.Printf("wrote %s, %s and the charts in %s", r.out, resultsPath, chartDir)
 	return exitCode(failed)
+}
+
+// coversDefault says whether chosen holds every scenario of the default
+// set.
+func coversDefault(chosen []harness.Scenario) bool {
+	for _, s := range Scenarios {
+		if s.Default && !slices.ContainsFunc(chosen, func(c harness.Scenario) bool { return c.Name == s.Name }) {
+			return false
+		}
+	}
+	return true
 }
 
 func exitCode(failed int) int {
@@ -334,7 +352,7 @@ func (r *runner) scenario(s harness.Scenario) (res *report.Scenario) {
 	start := time.Now()
 	meta := func(res *report.Scenario, before string) *report.Scenario {
 		res.Name = s.Name
-		res.Machine, res.Commit, res.Date = report.Machine(), report.Commit(), report.Now()
+		res.Machine, res.Commit, res.Date = report.Machine(), r.commit, report.Now()
 		res.LoadBefore, res.LoadAfter = before, harness.LoadAverage()
 		res.Seconds = time.Since(start).Seconds()
 		res.Command = fmt.Sprintf("go run ./bench/run -scenarios %s -duration %v -runs %d", s.Name, r.duration, r.runs)
