@@ -152,7 +152,7 @@ type runner struct {
 	options
 	started time.Time
 
-	commit  string // the tree the binaries were built from
+	commit string // the tree the binaries were built from
 
 	mu      sync.Mutex
 	env     *harness.Env // the scenario running
