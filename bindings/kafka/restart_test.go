@@ -110,6 +110,7 @@ func TestBrokerRestartDuringProduce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			m := open(t, e, "kafka0", &kafkaspec.BeginEx{Capabilities: kafkaspec.ProduceOnly, Topic: topic}, 0)
+			m.waitCredit(1) // the window opens once the topic's record limit is known
 			for i := 0; ; i++ {
 				select {
 				case <-stop:

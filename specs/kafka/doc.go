@@ -93,7 +93,9 @@
 //
 // Data frames on the initial direction are records, sent within the
 // window the binding grants (it grants room for one record of the largest
-// size and gives credit back as records are acknowledged). A record is a
+// size, once it knows the topic's largest (max.message.bytes), which may
+// be after the reply began, and gives credit back as records are
+// acknowledged). A record is a
 // FlagInit frame carrying the *DataEx (Key, Headers, Timestamp, Tombstone,
 // Deferred as a size hint), any middle frames, and a FlagFin frame (the
 // same frame when complete); a *DataEx on a separate FlagFin frame carries
