@@ -61,7 +61,10 @@
 //
 // Producing: records are handed to franz-go as their last fragment
 // arrives and acknowledged, in order, with an AckEx flush once the broker
-// has them (acks in_sync_replicas by default, idempotent). Linger is zero
+// has them (acks in_sync_replicas by default, idempotent). franz-go's
+// promise goroutine only queues each outcome; one acker goroutine per core
+// runs the streams' acks, so that responses are not written one after
+// another on it. Linger is zero
 // (franz-go's default is 10 ms): a lone request-reply record leaves at
 // once, while records still batch whenever requests are in flight. A
 // record waits at most 30 seconds for the cluster (down, leaderless,
@@ -78,9 +81,11 @@
 // skipped so the caught-up point is exact.
 //
 // Fetching through a cache: the reader copies out of the cache only what
-// its window can take and otherwise waits, registered by its filters'
-// key or header so that the tail wakes only readers a new record may
-// concern. A reader that falls behind eviction is told with a Gap flush
+// its window can take (each record costing its value plus the opener's
+// padding, so a padded window bounds tombstones too) and otherwise waits,
+// registered by its filters' key or header so that the tail wakes only
+// readers a new record may concern; one waker goroutine per core runs the
+// woken readers. An idle reader keeps no records. A reader that falls behind eviction is told with a Gap flush
 // and goes on from the oldest record held.
 //
 // # Errors
