@@ -225,8 +225,8 @@ func runSync(env *harness.Env) *report.Scenario {
 			"exchange any HTTP front end costs on this machine; the third row takes it out, leaving what sluice's pipeline "+
 			"(HTTP parsing, http-kafka, the kafka cache and client, and the reply's way back) adds beyond it.", report.Median(httpP50)),
 			"As fast as they go, on two cores shared with Kafka, the responder and the load generator, a round trip's " +
-			"latency is mostly waiting for a core (16 at a time over the rate achieved); the fixed-rate figures are the ones that " +
-			"say what sluice adds to a round trip.", kafkaNote},
+				"latency is mostly waiting for a core (16 at a time over the rate achieved); the fixed-rate figures are the ones that " +
+				"say what sluice adds to a round trip.", kafkaNote},
 	}
 }
 
