@@ -50,10 +50,15 @@ func (a *ackers) run() {
 // handOutcomes schedules a session's arrived outcomes on its Executor.
 func (c *cluster) handOutcomes(p *produceSession) {
 	select {
-	case c.ackers.queue <- p:
+	case <-c.ackers.done: // stopped: the cluster is closing
 	default:
-		p.st.s.Go(p.outcomes)
+		select {
+		case c.ackers.queue <- p:
+			return
+		default:
+		}
 	}
+	p.st.s.Go(p.outcomes)
 }
 
 // stop ends the goroutines once the producers are closed; outcomes still
