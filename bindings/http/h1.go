@@ -262,6 +262,12 @@ func (h *h1Conn) inputEnded() {
 	case ex.respEnded || ex.local:
 		// the response is complete: write it, then close
 		ex.closeAfter = true
+	case ex.wireComplete():
+		// Every byte the response can carry is written (a 204, a 304, a
+		// HEAD or a full content-length) and only the exit's end is still
+		// to come: the client has its answer, so this is a plain
+		// half-close. Release the exit and close once the output is out.
+		h.finishExchange()
 	default:
 		// The client closed its side while the response is still being
 		// produced: it went away (nginx logs this as 499). An event stream

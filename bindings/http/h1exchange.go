@@ -387,6 +387,21 @@ func (ex *h1Exchange) commit() {
 	}
 }
 
+// wireComplete reports whether the response head is written and its framing
+// leaves no body bytes to come, although the exit has not ended yet.
+func (ex *h1Exchange) wireComplete() bool {
+	if !ex.committed {
+		return false
+	}
+	switch ex.framing {
+	case frameNone:
+		return true
+	case frameLength:
+		return ex.respLeft == 0
+	}
+	return false
+}
+
 // invalidResponse replaces a response the wire cannot carry with a 502.
 func (ex *h1Exchange) invalidResponse(reason string) {
 	c := ex.h.c

@@ -107,6 +107,7 @@ var serverScenarios = []struct {
 	{"request.expect.continue", serverOptions, true},
 	{"request.reset", serverOptions, true},
 	{"request.client.gone", serverOptions, true},
+	{"response.complete.before.end", serverOptions, true},
 	{"request.reset.with.headers", serverOptions, true},
 	{"response.chunked", serverOptions, true},
 	{"response.with.trailers", serverOptions, true},
