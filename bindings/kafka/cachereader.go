@@ -52,8 +52,9 @@ type cacheReader struct {
 	// yielded is set while a pump that sent a slice of records waits for
 	// its turn to go on; other calls to pump leave the sending to it.
 	yielded  bool
-	resumeFn func() // r.resume, made once
-	pumpFn   func() // r.pump, made once: readers are woken record after record
+	resumeFn func()    // r.resume, made once
+	pumpFn   func()    // r.pump, made once: readers are woken record after record
+	lists    [][]int64 // indexed's result, reused (cleared after each use)
 }
 
 // readerCursor is where a reader stands on one partition.
@@ -287,6 +288,7 @@ func (r *cacheReader) collectFrom(l *partitionLog, c *readerCursor, budget int) 
 	var next int64
 	if lists, ok := r.indexed(l); ok {
 		next, budget = r.collectIndexed(l, c.next, lists, budget)
+		clear(lists) // the postings belong to the log: keep none of them
 	} else {
 		next, budget = r.collectScan(l, c, budget)
 	}
@@ -337,14 +339,16 @@ func (r *cacheReader) indexed(l *partitionLog) ([][]int64, bool) {
 	if r.wakeAll {
 		return nil, false
 	}
-	lists := make([][]int64, len(r.req.Filters))
+	lists := r.lists[:0]
 	for i := range r.req.Filters {
 		offs, ok := l.candidates(&r.req.Filters[i])
 		if !ok {
+			clear(lists)
 			return nil, false
 		}
-		lists[i] = offs
+		lists = append(lists, offs)
 	}
+	r.lists = lists
 	return lists, true
 }
 
