@@ -75,7 +75,7 @@ func compileConfig(o *Options) (*config, error) {
 	}
 	if t := o.Timeouts; t != nil {
 		for _, d := range []struct {
-			v    *Duration
+			v    *engine.Duration
 			to   *time.Duration
 			path string
 		}{

@@ -2,9 +2,6 @@ package http
 
 import (
 	"encoding/json"
-	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/sluicehq/sluice/engine"
 	httpspec "github.com/sluicehq/sluice/specs/http"
@@ -88,39 +85,13 @@ type Limits struct {
 type Timeouts struct {
 	// RequestHeader bounds the time from a request's first byte (or the
 	// connection's start) to the end of its head; default 10s.
-	RequestHeader *Duration `json:"request-header"`
+	RequestHeader *engine.Duration `json:"request-header"`
 	// RequestBody bounds how long a request body may make no progress
 	// while its exit waits for it; default 30s.
-	RequestBody *Duration `json:"request-body"`
+	RequestBody *engine.Duration `json:"request-body"`
 	// KeepAlive bounds how long a connection may stay idle between
 	// requests; default 75s.
-	KeepAlive *Duration `json:"keep-alive"`
-}
-
-// Duration reads a number of seconds (fractions allowed) or a Go duration
-// string such as "500ms".
-type Duration time.Duration
-
-// UnmarshalJSON accepts 1.5 and "1500ms".
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '"' {
-		s, err := strconv.Unquote(string(data))
-		if err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("invalid duration %q", s)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(data), 64)
-	if err != nil {
-		return fmt.Errorf("invalid duration %s", data)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
+	KeepAlive *engine.Duration `json:"keep-alive"`
 }
 
 // Condition is one `when` item of an http route.

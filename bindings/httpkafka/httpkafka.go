@@ -1,8 +1,6 @@
 package httpkafka
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -53,37 +51,11 @@ type Options struct {
 type Timeouts struct {
 	// Reply bounds how long a synchronous request waits for its reply,
 	// from the end of the request: 504 after it. Default 30s.
-	Reply *Duration `json:"reply"`
+	Reply *engine.Duration `json:"reply"`
 	// Wait is how long a GET of an async location waits for the reply
 	// when the request has no `prefer: wait=N`: 202 with the location
 	// after it. Default 30s.
-	Wait *Duration `json:"wait"`
-}
-
-// Duration reads a number of seconds (fractions allowed) or a Go duration
-// string such as "500ms".
-type Duration time.Duration
-
-// UnmarshalJSON accepts 1.5 and "1500ms".
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '"' {
-		s, err := strconv.Unquote(string(data))
-		if err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("invalid duration %q", s)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(data), 64)
-	if err != nil {
-		return fmt.Errorf("invalid duration %s", data)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
+	Wait *engine.Duration `json:"wait"`
 }
 
 // Condition is one `when` item of a route.

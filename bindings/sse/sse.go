@@ -3,7 +3,6 @@ package sse
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -51,33 +50,7 @@ type Options struct {
 	} `json:"requests"`
 	// KeepAlive is the idle time after which a comment line is written
 	// (Sluice extension); DefaultKeepAlive when nil, none when 0.
-	KeepAlive *Duration `json:"keep-alive"`
-}
-
-// Duration reads a number of seconds (fractions allowed) or a Go duration
-// string such as "500ms".
-type Duration time.Duration
-
-// UnmarshalJSON accepts 1.5 and "1500ms".
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '"' {
-		s, err := strconv.Unquote(string(data))
-		if err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("invalid duration %q", s)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(data), 64)
-	if err != nil {
-		return fmt.Errorf("invalid duration %s", data)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
+	KeepAlive *engine.Duration `json:"keep-alive"`
 }
 
 // Condition is one `when` item of an sse route.

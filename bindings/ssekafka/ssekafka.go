@@ -1,9 +1,7 @@
 package ssekafka
 
 import (
-	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -39,33 +37,7 @@ type Options struct {
 	// StallTimeout is how long a client may go without taking any event
 	// while its window is full before it is dropped; DefaultStallTimeout
 	// when nil, never when 0.
-	StallTimeout *Duration `json:"stall-timeout"`
-}
-
-// Duration reads a number of seconds (fractions allowed) or a Go duration
-// string such as "500ms".
-type Duration time.Duration
-
-// UnmarshalJSON accepts 1.5 and "1500ms".
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '"' {
-		s, err := strconv.Unquote(string(data))
-		if err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("invalid duration %q", s)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(data), 64)
-	if err != nil {
-		return fmt.Errorf("invalid duration %s", data)
-	}
-	*d = Duration(f * float64(time.Second))
-	return nil
+	StallTimeout *engine.Duration `json:"stall-timeout"`
 }
 
 // Condition is one `when` item of a route.

@@ -1,8 +1,6 @@
 package tls
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/sluicehq/sluice/engine"
@@ -52,7 +50,7 @@ type Options struct {
 	// Mutual is "required", "requested" or "none".
 	Mutual string `json:"mutual"`
 	// HandshakeTimeout bounds a handshake; nil means the default, 0 none.
-	HandshakeTimeout *Duration `json:"handshakeTimeout"`
+	HandshakeTimeout *engine.Duration `json:"handshakeTimeout"`
 }
 
 // Condition is one `when` item of a tls route.
@@ -64,34 +62,6 @@ type Condition struct {
 	// Port matches the connection's local port (server, proxy) or the
 	// destination port (client).
 	Port Ports `json:"port"`
-}
-
-// Duration is a time span written as a number of seconds or as a Go
-// duration string ("500ms", "1m").
-type Duration time.Duration
-
-// UnmarshalJSON accepts 10, 0.5 and "500ms".
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	var raw any
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return err
-	}
-	switch v := raw.(type) {
-	case float64:
-		if v < 0 {
-			return fmt.Errorf("negative duration %v", v)
-		}
-		*d = Duration(v * float64(time.Second))
-	case string:
-		p, err := time.ParseDuration(v)
-		if err != nil || p < 0 {
-			return fmt.Errorf("invalid duration %q", v)
-		}
-		*d = Duration(p)
-	default:
-		return fmt.Errorf("invalid duration %s", data)
-	}
-	return nil
 }
 
 func (o *Options) handshakeTimeout() time.Duration {
