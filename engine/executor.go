@@ -25,6 +25,11 @@ type Executor struct {
 	// current is the endpoint whose frame or task is running now; Open uses
 	// it to record which stream a new stream was opened on behalf of.
 	current *Stream
+
+	// slot holds the item being run. Items run one at a time, so one
+	// slot serves them all: run takes its address, which a local variable
+	// would make escape to the heap once per frame.
+	slot item
 }
 
 // item is one unit of work: a frame for an endpoint, or a task.
@@ -85,7 +90,9 @@ func (e *Executor) drain() {
 			return
 		}
 		e.mu.Unlock()
-		e.run(&it)
+		e.slot = it
+		e.run(&e.slot)
+		e.slot = item{} // keep nothing the item referred to alive
 	}
 }
 
