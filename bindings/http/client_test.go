@@ -2,8 +2,6 @@ package http_test
 
 import (
 	"bufio"
-	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -15,8 +13,6 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/engine/enginetest"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 )
 
 // proxyConfig is tcp -> http server -> http client -> tcp client -> origin.
@@ -111,13 +107,16 @@ func TestProxyHTTP1(t *testing.T) {
 
 func TestProxyH2PriorKnowledge(t *testing.T) {
 	// The origin allows 3 concurrent streams: the 8 clients queue for them.
-	origin := httptest.NewServer(h2c.NewHandler(nethttp.HandlerFunc(originHandler), &http2.Server{MaxConcurrentStreams: 3}))
+	origin := httptest.NewUnstartedServer(nethttp.HandlerFunc(originHandler))
+	origin.Config.Protocols = new(nethttp.Protocols)
+	origin.Config.Protocols.SetHTTP1(true)
+	origin.Config.Protocols.SetUnencryptedHTTP2(true)
+	origin.Config.HTTP2 = &nethttp.HTTP2Config{MaxConcurrentStreams: 3}
+	origin.Start()
 	defer origin.Close()
 	e := enginetest.Start(t, proxyConfig(origin.Listener.Addr().String(), "    options: { versions: [h2], timeouts: { keep-alive: 0.2 } }"))
 	addr := enginetest.Addr(t, e, "test:tcp0")
-	tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return net.Dial(network, addr)
-	}}
+	tr := h2cTransport()
 	defer tr.CloseIdleConnections()
 	client := &nethttp.Client{Transport: tr}
 	var wg sync.WaitGroup

@@ -1,8 +1,6 @@
 package http_test
 
 import (
-	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	nethttp "net/http"
@@ -10,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 )
 
 // zeros is an endless reader of zero bytes, limited by io.LimitReader.
@@ -31,9 +27,7 @@ func TestLargeUploadMemoryBounded(t *testing.T) {
 	}
 	addr := startEcho(t, "")
 	const size = 256 << 20
-	h2 := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return net.Dial(network, addr)
-	}}
+	h2 := h2cTransport()
 	defer h2.CloseIdleConnections()
 	h1 := &nethttp.Transport{}
 	defer h1.CloseIdleConnections()

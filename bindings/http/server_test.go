@@ -2,8 +2,6 @@ package http_test
 
 import (
 	"bufio"
-	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +14,6 @@ import (
 	_ "github.com/sluicehq/sluice/bindings/http"
 	_ "github.com/sluicehq/sluice/bindings/tcp"
 	"github.com/sluicehq/sluice/engine/enginetest"
-	"golang.org/x/net/http2"
 )
 
 // echoConfig is tcp -> http server -> echo, with options spliced in.
@@ -93,9 +90,7 @@ func TestHTTP1Echo(t *testing.T) {
 
 func TestHTTP2PriorKnowledgeEcho(t *testing.T) {
 	addr := startEcho(t, "")
-	tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return net.Dial(network, addr)
-	}}
+	tr := h2cTransport()
 	defer tr.CloseIdleConnections()
 	client := &nethttp.Client{Transport: tr}
 	for i := 0; i < 3; i++ {
@@ -133,4 +128,12 @@ func readHTTPResponse(br *bufio.Reader) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// h2cTransport returns net/http's client speaking HTTP/2 over cleartext
+// with prior knowledge, and nothing else.
+func h2cTransport() *nethttp.Transport {
+	p := new(nethttp.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	return &nethttp.Transport{Protocols: p}
 }

@@ -218,15 +218,13 @@ func (c *correlatedProduce) stop() {
 // reply topic, or 202 with the location again after the wait. It reads
 // nothing but Kafka, so any instance can answer it.
 type asyncGet struct {
-	x      *exchange
-	p      *produceWith
-	wait   time.Duration
-	fetch  *engine.Stream
-	relay  replyRelay
-	timer  *time.Timer
-	topic  string
-	loc    []param
-	cidHdr string
+	x     *exchange
+	p     *produceWith
+	wait  time.Duration
+	fetch *engine.Stream
+	relay replyRelay
+	timer *time.Timer
+	topic string
 }
 
 func newAsyncGet(x *exchange, cid string, params []param) *asyncGet {

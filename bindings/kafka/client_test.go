@@ -85,7 +85,7 @@ func TestTombstoneAndEmptyValue(t *testing.T) {
 	if !got[0].ex.Tombstone || got[1].ex.Tombstone || got[2].ex.Tombstone {
 		t.Errorf("tombstone flags = %v %v %v, want true false false", got[0].ex.Tombstone, got[1].ex.Tombstone, got[2].ex.Tombstone)
 	}
-	if got[1].ex.Key == nil || len(got[1].ex.Key) == 0 || got[2].ex.Key != nil {
+	if len(got[1].ex.Key) == 0 || got[2].ex.Key != nil {
 		t.Errorf("keys = %q %q, want empty and null", got[1].ex.Key, got[2].ex.Key)
 	}
 }

@@ -323,17 +323,6 @@ func records(frames []engine.Frame) []fetched {
 	return out
 }
 
-// complete reports whether every record received has its last fragment.
-func complete(frames []engine.Frame) bool {
-	open := false
-	for _, f := range frames {
-		if f.Type == engine.DataFrame {
-			open = f.Flags&engine.FlagFin == 0
-		}
-	}
-	return !open
-}
-
 // caughtUp returns the caught-up flush, or nil.
 func caughtUp(frames []engine.Frame) *kafkaspec.FlushEx {
 	for _, f := range frames {

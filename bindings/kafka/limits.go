@@ -132,13 +132,13 @@ func brokerConfigInt(ctx context.Context, adm *kadm.Client, key string) (int, er
 	if err != nil {
 		return 0, err
 	}
-	for _, rc := range rcs {
-		if rc.Err != nil {
-			return 0, rc.Err
-		}
-		return configInt(rc.Configs, key)
+	if len(rcs) == 0 {
+		return 0, errNoConfig(key)
 	}
-	return 0, errNoConfig(key)
+	if rcs[0].Err != nil {
+		return 0, rcs[0].Err
+	}
+	return configInt(rcs[0].Configs, key)
 }
 
 func configInt(cfgs []kadm.Config, key string) (int, error) {

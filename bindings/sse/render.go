@@ -79,7 +79,7 @@ func appendLines(b, p []byte, cr bool) ([]byte, bool) {
 }
 
 // hasLineBreak reports whether p holds a CR or LF.
-func hasLineBreak(p []byte) bool { return bytes.IndexAny(p, "\r\n") >= 0 }
+func hasLineBreak(p []byte) bool { return bytes.ContainsAny(p, "\r\n") }
 
 // retryField returns the `retry:` line sent when a stream starts.
 func retryField(ms int) []byte {

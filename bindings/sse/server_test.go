@@ -3,7 +3,6 @@ package sse_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -20,7 +19,6 @@ import (
 	"github.com/sluicehq/sluice/engine"
 	"github.com/sluicehq/sluice/engine/enginetest"
 	"github.com/sluicehq/sluice/internal/testtool"
-	"golang.org/x/net/http2"
 )
 
 // pipeline is tcp -> http (HTTP/1.1 and h2c) -> sse -> counter.
@@ -157,9 +155,11 @@ func TestCurlHTTP2(t *testing.T) {
 // count of the connections it opened.
 func h2cClient() (*nethttp.Client, *atomic.Int32) {
 	var dials atomic.Int32
-	tr := &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+	p := new(nethttp.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	tr := &nethttp.Transport{
+		Protocols: p,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			dials.Add(1)
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
@@ -174,6 +174,11 @@ func TestHTTP2ManyStreams(t *testing.T) {
 	p := startPipeline(t, "")
 	client, dials := h2cClient()
 	const streams, events = 60, 50
+	// The first stream opens the connection; net/http dials once per
+	// request made while no connection is up yet.
+	if err := readCounter(client, "http://"+p.addr, 0, events); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, streams)
 	for i := range streams {

@@ -237,7 +237,7 @@ func TestBrowserReconnectsToTheOtherInstance(t *testing.T) {
 	lb.target.Store("127.0.0.1:" + strconv.Itoa(portB))
 	a.stop(syscall.SIGTERM)
 	produce(10)
-	a = x.startSluice(t, portA)
+	x.startSluice(t, portA) // stopped by the test's cleanup
 	waitPage("a second connection", opened(2))
 	produce(10)
 	got = waitPage("40 events", count(40))

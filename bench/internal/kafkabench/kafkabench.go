@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/bench/internal/harness"
@@ -100,5 +99,3 @@ func writeAllocs(path string) {
 	defer f.Close()
 	harness.Check(pprof.Lookup("allocs").WriteTo(f, 0))
 }
-
-func seeds(env *harness.Env) []string { return strings.Split(env.Kafka, ",") }
