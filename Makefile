@@ -19,9 +19,10 @@ test: ## install test tools, start Kafka, vet and run every test with -race
 bench: build ## run every benchmark scenario against its reference and rewrite docs/benchmarks.md (about 15 minutes)
 	@scripts/bench.sh
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean:
 	rm -rf bin
