@@ -95,10 +95,11 @@ func nextLine(b []byte) ([]byte, int) {
 
 // parseHead parses a complete head (up to and including its empty line).
 func parseHead(b []byte, secure bool) (*requestHead, *headError) {
+	text := newHeadText(b)
 	line, n := nextLine(b)
 	b = b[n:]
-	h := &requestHead{contentLength: -1, line: string(line)}
-	if err := h.parseRequestLine(line); err != nil {
+	h := &requestHead{contentLength: -1, line: text.of(line)}
+	if err := h.parseRequestLine(line, text); err != nil {
 		return h, err
 	}
 	h.headers = make(httpspec.Headers, 4, 16)
@@ -148,7 +149,7 @@ func parseHead(b []byte, secure bool) (*requestHead, *headError) {
 				return h, badRequest("more than one host header")
 			}
 			if authority == "" {
-				authority = string(value)
+				authority = text.of(value)
 			}
 			continue
 		case "content-length":
@@ -184,7 +185,7 @@ func parseHead(b []byte, secure bool) (*requestHead, *headError) {
 			}
 			continue
 		case "http2-settings":
-			h.http2Settings = string(value)
+			h.http2Settings = text.of(value)
 			continue
 		case "te":
 			if !strings.EqualFold(string(value), "trailers") {
@@ -193,7 +194,7 @@ func parseHead(b []byte, secure bool) (*requestHead, *headError) {
 		case "keep-alive", "proxy-connection":
 			continue
 		}
-		h.headers = append(h.headers, httpspec.Header{Name: name, Value: string(value)})
+		h.headers = append(h.headers, httpspec.Header{Name: name, Value: text.of(value)})
 	}
 	if h.chunked && h.contentLength >= 0 {
 		return h, badRequest("both content-length and transfer-encoding")
@@ -227,7 +228,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (h *requestHead) parseRequestLine(line []byte) *headError {
+func (h *requestHead) parseRequestLine(line []byte, text headText) *headError {
 	sp1 := bytes.IndexByte(line, ' ')
 	if sp1 <= 0 {
 		return badRequest("malformed request line")
@@ -258,8 +259,30 @@ func (h *requestHead) parseRequestLine(line []byte) *headError {
 		return badRequest("malformed request line")
 	}
 	h.method = methodString(method)
-	h.target = string(target)
+	h.target = text.of(target)
 	return nil
+}
+
+// headText is a request head copied into one string, so that the request
+// line and every header value are substrings of it: one allocation per
+// request instead of one per value.
+type headText struct {
+	b []byte
+	s string
+}
+
+func newHeadText(b []byte) headText { return headText{b: b, s: string(b)} }
+
+// of returns v, a subslice of the head, as a substring of the copy.
+func (t headText) of(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	i := cap(t.b) - cap(v)
+	if i < 0 || i+len(v) > len(t.s) {
+		return string(v) // not from this head after all
+	}
+	return t.s[i : i+len(v)]
 }
 
 // splitTarget returns the :path and the authority (absolute form only) of
