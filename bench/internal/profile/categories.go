@@ -130,10 +130,12 @@ var kindHints = map[string]string{
 // allocHints say what could be done about a site that allocates much,
 // where it was looked into.
 var allocHints = []struct{ prefix, hint string }{
-	{module + "engine.(*Executor).drain", "In `engine.(*Executor).drain` every queued item, frame included, escapes to the heap: " +
-		"drain passes `&it` to run, which hands `&it.frame` to a Receiver through an interface (`go build -gcflags='-m -m' ./engine` " +
-		"reports \"it escapes to heap in (*Executor).drain\"); running the item from a field of the Executor, reused since items " +
-		"run one at a time, would make that one allocation per executor instead of one per frame."},
+	{module + "engine.(*Engine).open", "`engine.(*Engine).open` allocates each new stream's two endpoints and their state: " +
+		"one stream per request is the price of the stream model; a pool of stream records, reset on release, would make it " +
+		"one allocation per concurrent stream instead of one per request."},
+	{module + "bindings/http.parseHead", "`bindings/http.parseHead` builds the request's header list with a string per name " +
+		"and value: interning the common header names, and values sliced from one string of the whole head, would cut it " +
+		"to a couple of allocations per request."},
 }
 
 // AllocHint says what could be done about a site that allocates much, or
