@@ -102,7 +102,8 @@ func parseHead(b []byte, secure bool) (*requestHead, *headError) {
 	if err := h.parseRequestLine(line, text); err != nil {
 		return h, err
 	}
-	h.headers = make(httpspec.Headers, 4, 16)
+	// room for the pseudo-headers and one field per line left in the head
+	h.headers = make(httpspec.Headers, 4, 4+bytes.Count(b, []byte{'\n'}))
 	scheme := "http"
 	if secure {
 		scheme = "https"
