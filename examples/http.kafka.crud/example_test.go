@@ -23,12 +23,12 @@ func TestCrud(t *testing.T) {
 		"-d", `{"greeting":"Hello, two"}`).Expect(t, 204, "")
 
 	// Read it: the latest value, with its etag (partition 0, next offset 2).
-	r := eventually(t, x, 200, "/items/1")
+	r := eventually(t, x, 200, "/items/1", `{"greeting":"Hello, again"}`)
 	r.Expect(t, 200, `{"greeting":"Hello, again"}`, "content-type", "application/json",
 		"content-length", "27", "etag", "AQIABA==")
 
 	// The collection: one value per key.
-	r = eventually(t, x, 200, "/items")
+	r = eventually(t, x, 200, "/items", `[{"greeting":"Hello, again"},{"greeting":"Hello, two"}]`)
 	r.Expect(t, 200, `[{"greeting":"Hello, again"},{"greeting":"Hello, two"}]`,
 		"content-type", "application/json", "etag", "AQIABg==")
 
