@@ -95,8 +95,19 @@ func TestQuickstart(t *testing.T) {
 		{[]string{base + "/items/1"}, `{"name":"widget"}`},
 		{[]string{base + "/items/2"}, "HTTP/1.1 404"},
 	} {
-		if out := run(c.args...); !strings.Contains(out, c.want) {
-			t.Errorf("curl %v:\n%s\nwant %q", c.args, out, c.want)
+		// A write answers once Kafka has the record; the cache that GETs
+		// read sees it a moment later, so reads are retried for a while.
+		read := len(c.args) == 1
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			out := run(c.args...)
+			if strings.Contains(out, c.want) {
+				break
+			}
+			if !read || time.Now().After(deadline) {
+				t.Errorf("curl %v:\n%s\nwant %q", c.args, out, c.want)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	etag := ""
