@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -28,19 +29,22 @@ const (
 	mostClients = 22000
 )
 
-// Memory is sse.memory: not in the default set.
+// Memory is sse.memory: where an idle client's memory goes, and the most
+// clients one process holds, sluice's against the reference's.
 var Memory = harness.Scenario{
-	Name:  "sse.memory",
-	About: "where an idle SSE client's memory goes, by package, and the most clients one sluice process holds",
-	Kafka: true,
-	Run:   runMemory,
+	Name:    "sse.memory",
+	About:   "the most SSE clients one process holds, against net/http + franz-go, and where an idle client's memory goes, by package",
+	Kafka:   true,
+	Default: true,
+	Run:     runMemory,
 }
 
 func runMemory(env *harness.Env) *report.Scenario {
 	t := newTopics(env)
 	quiet := breakdown(env, t, 0)
 	afterReplay := breakdown(env, t, replayed)
-	held, rss := most(env, t)
+	held, rss := most(env, t, "sse.sluice")
+	refHeld, refRSS := most(env, t, "sse.reference")
 	total := func(m map[string]float64) float64 {
 		sum := 0.0
 		for k, v := range m {
@@ -73,20 +77,26 @@ func runMemory(env *harness.Env) *report.Scenario {
 	}
 	fmt.Fprintf(&table, "| total | %.0f | %.0f |", total(quiet), total(afterReplay))
 	s := &report.Scenario{
-		Name:  "sse.memory",
-		Title: "Where an idle SSE client's memory goes",
-		Setup: "The sse.10k scenario's sluice pipeline with every allocation recorded (runtime.MemProfileRate = 1), idle clients on keys " +
-			"of their own; then clients opened in steps until one fails, to find the most one process holds.",
+		Name:      "sse.memory",
+		Title:     "The most SSE clients one process holds, and where an idle client's memory goes",
+		Reference: "net/http + franz-go",
+		Setup: "Clients opened in steps of 2,500 (HTTP/1.1 from 127.0.0.x source addresses, each on a key of its own, idle) until one " +
+			"fails or " + strconv.Itoa(mostClients) + " are held, to find the most one process holds: the sse.10k scenario's sluice " +
+			"pipeline, then its reference (net/http, a goroutine and a channel per client, one franz-go consumer). Then the sluice " +
+			"pipeline with every allocation recorded (runtime.MemProfileRate = 1) and idle clients on keys of their own, for what an " +
+			"idle client holds by package.",
 		Measures: []report.Measure{
-			{Key: "heap per client", Label: "Heap and stacks per idle client, quiet key", Unit: "bytes", Lower: true, Sluice: []float64{total(quiet)}},
-			{Key: "after a replay", Label: fmt.Sprintf("Heap and stacks per idle client after replaying %d records", replayed), Unit: "bytes", Lower: true, Sluice: []float64{total(afterReplay)}},
-			{Key: "most clients", Label: "Most clients one process held", Unit: "clients", Sluice: []float64{float64(held)}},
-			{Key: "memory at most", Label: "Resident memory at the most clients", Unit: "MiB", Lower: true, Sluice: []float64{float64(rss) / (1 << 20)}},
+			{Key: "most clients", Label: "Most clients one process held", Unit: "clients", Sluice: []float64{float64(held)}, Reference: []float64{float64(refHeld)}},
+			{Key: "memory at most", Label: "Resident memory at the most clients", Unit: "MiB", Lower: true,
+				Sluice: []float64{float64(rss) / (1 << 20)}, Reference: []float64{float64(refRSS) / (1 << 20)}},
+			{Key: "heap per client", Label: "Heap and stacks per idle client, quiet key (sluice only)", Unit: "bytes", Lower: true, Sluice: []float64{total(quiet)}},
+			{Key: "after a replay", Label: fmt.Sprintf("Heap and stacks per idle client after replaying %d records (sluice only)", replayed), Unit: "bytes", Lower: true, Sluice: []float64{total(afterReplay)}},
 		},
 		Notes: []string{table.String()},
 	}
-	if held < mostClients {
-		s.Notes = append(s.Notes, "The most clients is the container's limit on open files (RLIMIT_NOFILE, 20,000 for every process here), not sluice's.")
+	if held < mostClients || refHeld < mostClients {
+		s.Notes = append(s.Notes, fmt.Sprintf("Below %d, the most clients is the limit on open files a process has here (RLIMIT_NOFILE "+
+			"%d), not the server's: a client is one socket, and a few more files are the server's own.", mostClients, nofile()))
 	}
 	return s
 }
@@ -130,10 +140,10 @@ func breakdown(env *harness.Env, t topics, history int) map[string]float64 {
 }
 
 // most opens clients in steps until some fail or mostClients is reached,
-// and returns how many one sluice process held at once and its resident
+// and returns how many the server role held at once and its resident
 // memory then.
-func most(env *harness.Env, t topics) (int, int64) {
-	s := startServer(env, "sse.sluice", t, t.broadcastSluice)
+func most(env *harness.Env, t topics, role string) (int, int64) {
+	s := startServer(env, role, t, t.broadcastSluice)
 	defer s.Stop()
 	w := newWorkers(env, s, "/keyed/m%d")
 	defer w.stop()
@@ -142,10 +152,20 @@ func most(env *harness.Env, t topics) (int, int64) {
 		r := w.tryOpen(min(2500, mostClients-held))
 		held += r.Opened
 		if r.Failed > 0 {
-			env.Logf("%d clients held; %d more failed: %v", held, r.Failed, r.Errors)
+			env.Logf("%s: %d clients held; %d more failed: %v", role, held, r.Failed, r.Errors)
 			break
 		}
-		env.Logf("%d clients held", held)
+		env.Logf("%s: %d clients held", role, held)
 	}
 	return held, s.stats().RSS
+}
+
+// nofile returns this process's limit on open files, which the roles it
+// starts inherit.
+func nofile() uint64 {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0
+	}
+	return l.Cur
 }
