@@ -129,6 +129,15 @@
 // progress: a reply stream (an SSE stream) may stay open for hours. A
 // client keeps `timeouts.keep-alive` for its idle pooled connections.
 //
+// An HTTP/1.1 client that closes its side of the connection (a FIN) while
+// its response is still being produced has gone away, as net/http and
+// nginx (its 499) take it: the exit's stream is reset and the connection
+// closed, so an event stream or a long poll does not run on for nobody. A
+// FIN after the response is complete on the wire (its head written and no
+// body bytes left by its framing: a 204, a 304, a HEAD, a full
+// content-length) is a plain half-close, even if the exit has not ended
+// its stream yet: the connection closes cleanly once its output is out.
+//
 // # Client
 //
 // The client routes each request stream by its headers to a tls or tcp
