@@ -191,8 +191,9 @@
 // # Not yet
 //
 // `authorization` (credentials extraction, guards, challenge) and
-// `requests` (typed validation with models) are accepted and validated
-// against the schema but not enforced: they arrive with the JWT guard and
-// the models. HTTP/2 server push and HTTP/1.1 upgrades other than h2c
+// `requests` (typed validation with models) are checked against the schema
+// and then refused at start-up with an error naming the option: they
+// arrive with the JWT guard and the models, and until then a configuration
+// that relies on them must not run with them quietly ignored. HTTP/2 server push and HTTP/1.1 upgrades other than h2c
 // (WebSocket) are not supported.
 package http

@@ -31,12 +31,14 @@ type Options struct {
 	// AccessControl is the server's CORS policy; same-origin when nil.
 	AccessControl *AccessControl `json:"access-control"`
 	// Authorization maps one guard name to how credentials are found. The
-	// shape is validated; the runtime arrives with the JWT guard.
+	// shape is validated, and a configuration that sets it is refused at
+	// start-up until a guard that checks credentials (jwt) exists.
 	Authorization map[string]Authorization `json:"authorization"`
 	// Overrides sets headers on every request forwarded to an exit.
 	Overrides map[string]string `json:"overrides"`
 	// Requests describes typed request validation. The shape is
-	// validated; it is not enforced yet.
+	// validated, and a configuration that sets it is refused at start-up
+	// until models exist.
 	Requests []json.RawMessage `json:"requests"`
 	// Limits and Timeouts are Sluice extensions, absent from Zilla.
 	Limits   *Limits   `json:"limits"`
