@@ -55,10 +55,7 @@ func (h *h1Client) commit() {
 	}
 	h.committed = true
 	c := h.c
-	b := c.out.tail
-	if b == nil {
-		b = make([]byte, 0, 512)
-	}
+	b := c.out.openTail()
 	start := len(b)
 	b = append(b, method...)
 	b = append(b, ' ')

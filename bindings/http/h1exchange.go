@@ -336,10 +336,7 @@ func (ex *h1Exchange) commit() {
 	}
 	keepAlive := ex.keepAlive && !ex.closeAfter
 
-	b := c.out.tail
-	if b == nil {
-		b = make([]byte, 0, 512)
-	}
+	b := c.out.openTail()
 	start := len(b)
 	if ex.minor >= 1 {
 		b = append(b, "HTTP/1.1 "...)
