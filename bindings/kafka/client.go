@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/sluicehq/sluice/engine"
@@ -18,6 +19,15 @@ type client struct {
 }
 
 func newClient(bc *engine.BindingContext, opts *Options) (*client, error) {
+	// A client's routes only name the tcp or tls exit its connections to
+	// the brokers dial through: nothing there could check who produces or
+	// fetches, so a guard on one is refused rather than ignored.
+	for i, r := range bc.Routes {
+		if len(r.Config.Guarded) > 0 {
+			return nil, engine.FieldErrorf(fmt.Sprintf("routes.%d.guarded", i), "a kafka client route cannot be guarded: "+
+				"it names the exit to the brokers, not who may use them; guard the routes that lead to this client instead")
+		}
+	}
 	cl, err := newCluster(bc, opts)
 	if err != nil {
 		return nil, err

@@ -100,6 +100,21 @@ func TestConfigErrors(t *testing.T) {
     type: kafka
     kind: client
     options: {servers: ["localhost:9092"]}`, "not supported yet"},
+		{"guarded client route", `
+  k:
+    type: kafka
+    kind: client
+    options: {servers: ["localhost:9092"]}
+    routes:
+      - guarded: {g: [producer]}
+        exit: t
+  t:
+    type: tcp
+    kind: client
+guards:
+  g:
+    type: inline
+    options: {identity: alice}`, "a kafka client route cannot be guarded"},
 		{"cache server without exit", `
   k:
     type: kafka

@@ -15,7 +15,8 @@
 // engine.GuardCredentials and engine.GuardIdentity, such as guards/inline). Its exit, optional, is a tcp
 // or tls client: franz-go dials every broker through that binding's
 // DialContext, so the exit's allow-list and TLS apply. Without an exit it
-// dials directly. A client has no routes: `when` is rejected, as in 2.x.
+// dials directly. A client has no routes: `when` is rejected, as in 2.x, and
+// so is `guarded` (nothing there could check who produces or fetches).
 //
 //	kafka_client:
 //	  type: kafka

@@ -34,7 +34,7 @@ func newClient(bc *engine.BindingContext, opts *Options, routes []route) (*clien
 // upstream, whatever address the stream names) and otherwise the address in
 // the stream's proxy.BeginEx is used; with routes, the stream's address must
 // match one of them or equal the configured host and port.
-func (c *client) destination(ext any) (string, int, error) {
+func (c *client) destination(ext any, authorization uint64) (string, int, error) {
 	reqHost, reqPort := "", 0
 	if pb, ok := ext.(*proxy.BeginEx); ok {
 		reqHost, reqPort = pb.Address.Destination, pb.Address.DestinationPort
@@ -55,11 +55,12 @@ func (c *client) destination(ext any) (string, int, error) {
 	case reqPort == 0:
 		return "", 0, fmt.Errorf("no destination port for %s", reqHost)
 	}
-	return reqHost, reqPort, c.allowed(reqHost, reqPort)
+	return reqHost, reqPort, c.allowed(reqHost, reqPort, authorization)
 }
 
-// allowed applies routes (an allow-list) or the configured host.
-func (c *client) allowed(host string, port int) error {
+// allowed applies routes (an allow-list, whose guarded routes only the
+// authorization may take) or the configured host.
+func (c *client) allowed(host string, port int, authorization uint64) error {
 	if len(c.routes) > 0 {
 		addr, err := netip.ParseAddr(host)
 		if err != nil {
@@ -69,7 +70,7 @@ func (c *client) allowed(host string, port int) error {
 			}
 			addr = addrs[0]
 		}
-		if resolve(c.routes, endpoint{addr: addr, port: port}) == nil {
+		if resolve(c.routes, authorization, endpoint{addr: addr, port: port}) == nil {
 			return fmt.Errorf("destination %s matches no route", net.JoinHostPort(host, strconv.Itoa(port)))
 		}
 		return nil
@@ -85,7 +86,7 @@ func (c *client) allowed(host string, port int) error {
 // Accept takes a stream whose destination is allowed and connects once
 // its Begin arrives.
 func (c *client) Accept(s *engine.Stream, begin *engine.Frame) (engine.Receiver, error) {
-	host, port, err := c.destination(begin.Ext)
+	host, port, err := c.destination(begin.Ext, begin.Authorization)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +156,9 @@ func (d *dialing) dial(ctx context.Context) {
 
 // DialContext connects to address directly, applying the same allow-list
 // as streams. Bindings that manage their own connections (the kafka client)
-// use it, through Exit.Target, when their exit is a tcp client.
+// use it, through Exit.Target, when their exit is a tcp client. Such a
+// connection serves no one stream, so it carries no authorization: a
+// guarded route takes it only if its guards verify session 0.
 func (c *client) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	host, portText, err := net.SplitHostPort(address)
 	if err != nil {
@@ -165,7 +168,7 @@ func (c *client) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return nil, fmt.Errorf("invalid port in %q", address)
 	}
-	if err := c.allowed(host, port); err != nil {
+	if err := c.allowed(host, port, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.bc.Name(), err)
 	}
 	return c.dialer.DialContext(ctx, network, address)

@@ -10,7 +10,10 @@
 // local address here, which makes allow-listing clients impossible, so we
 // follow what users ask of a server) and `authority` (the client's address as
 // text, with `*` wildcards). Connections that match no route are closed at
-// once and logged. options.backlog sets the listen backlog (default: the
+// once and logged. A route's `guarded` is honoured as everywhere else: a new
+// connection has no credentials, so only guards that verify an empty
+// session (an inline guard with no roles) let it through, and a route whose
+// guards require roles is never taken. options.backlog sets the listen backlog (default: the
 // operating system's).
 //
 //	tcp_server:

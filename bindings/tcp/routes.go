@@ -68,10 +68,14 @@ func (c condition) match(e endpoint) bool {
 	return true
 }
 
-// resolve returns the first route matching e, or nil.
-func resolve(routes []route, e endpoint) *route {
+// resolve returns the first route that the authorization may take (see
+// engine.Route.Authorized) and that matches e, or nil.
+func resolve(routes []route, authorization uint64, e endpoint) *route {
 	for i := range routes {
 		r := &routes[i]
+		if !r.Authorized(authorization) {
+			continue
+		}
 		if len(r.conds) == 0 {
 			return r
 		}

@@ -119,7 +119,9 @@ func (s *server) acceptLoop(ln *net.TCPListener, port int) {
 func (s *server) serve(nc *net.TCPConn, port int) {
 	remote := nc.RemoteAddr().(*net.TCPAddr).AddrPort()
 	local := nc.LocalAddr().(*net.TCPAddr).AddrPort()
-	r := resolve(s.routes, endpoint{addr: remote.Addr(), port: int(local.Port())})
+	// A new connection has no authorization yet: a guarded route is taken
+	// only if its guards verify session 0 (an inline guard with no roles).
+	r := resolve(s.routes, 0, endpoint{addr: remote.Addr(), port: int(local.Port())})
 	if r == nil || r.Exit == nil {
 		s.bc.Log.Warn("no route for connection", "client", remote.String(), "port", port)
 		nc.SetLinger(0)
