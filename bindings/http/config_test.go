@@ -129,6 +129,11 @@ func TestConfig(t *testing.T) {
     options:
       access-control: { policy: cross-origin }
     exit: echo0`, "access-control"},
+		"request timeouts on a client": {`
+    kind: client
+    options:
+      timeouts: { request-header: 5s }
+    exit: echo0`, "timeouts.request-header"},
 		"with on a client": {`
     kind: client
     routes:

@@ -127,7 +127,8 @@
 //
 // The values shown are the defaults. No timeout applies to a response in
 // progress: a reply stream (an SSE stream) may stay open for hours. A
-// client keeps `timeouts.keep-alive` for its idle pooled connections.
+// client keeps `timeouts.keep-alive` for its idle pooled connections; the
+// request timeouts are the server's, and refused on a client.
 //
 // An HTTP/1.1 client that closes its side of the connection (a FIN) while
 // its response is still being produced has gone away, as net/http and
