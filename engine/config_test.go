@@ -76,6 +76,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{`zilla.yaml:2: bindingz: unknown key "bindingz" (did you mean "bindings"?)`}},
 		{"unknown type", header + "  tcp0:\n    type: tpc\n    kind: server\n", nil,
 			[]string{`zilla.yaml:4: bindings.tcp0.type: unknown type "tpc": expected one of echo, relay, tcp, web`}},
+		{"component type this build lacks", "name: test\ncatalogs:\n  c0:\n    type: schema-registry\n", nil,
+			[]string{`zilla.yaml:4: catalogs.c0.type: unknown type "schema-registry": this build has no catalog type`}},
 		{"wrong kind for type", header + "  echo0:\n    type: echo\n    kind: client\n", nil,
 			[]string{`zilla.yaml:5: bindings.echo0.kind: unknown value "client": expected one of server`}},
 		{"misspelt option", header + "  tcp0:\n    type: tcp\n    kind: server\n    options:\n      host: 0.0.0.0\n      prot: 8080\n    exit: echo0\n  echo0:\n    type: echo\n    kind: server\n", nil,
@@ -85,6 +87,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"zilla.yaml:6: bindings.tcp0.options.port:"}},
 		{"invalid port range", header + "  tcp0:\n    type: tcp\n    kind: server\n    options: { host: 0.0.0.0, port: \"9000-8000\" }\n    exit: echo0\n  echo0:\n    type: echo\n    kind: server\n", nil,
 			[]string{"bindings.tcp0.options", "invalid port range 9000-8000"}},
+		{"server option on a client", header + "  tcp0:\n    type: tcp\n    kind: client\n    options: { host: 127.0.0.1, port: 8080, backlog: 16 }\n", nil,
+			[]string{`zilla.yaml:6: bindings.tcp0.options.backlog: not allowed here`}},
 		{"dangling exit", header + "  tcp0:\n    type: tcp\n    kind: server\n    options: { host: 0.0.0.0, port: 8080 }\n    exit: nowhere\n", nil,
 			[]string{`zilla.yaml:7: bindings.tcp0.exit: binding "test:nowhere" is not defined`}},
 		{"dangling route exit", header + "  tcp0:\n    type: tcp\n    kind: server\n    options: { host: 0.0.0.0, port: 8080 }\n    routes:\n      - when: [{ port: 8080 }]\n        exit: nowhere\n", nil,
@@ -168,6 +172,29 @@ func TestUnsetEnvIsAWarning(t *testing.T) {
 	}
 	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "zilla.yaml:5: environment variable NOPE is not set") {
 		t.Fatalf("warnings %q", cfg.Warnings)
+	}
+}
+
+// Telemetry metrics and attributes pass the schema, for Zilla's sake, and
+// are reported as not collected rather than silently dropped.
+func TestTelemetryIsAWarning(t *testing.T) {
+	yaml := "name: test\ntelemetry:\n  metrics: [stream.*]\nbindings:\n  e:\n    type: echo\n    kind: server\n" +
+		"    telemetry:\n      attributes: { service: e }\n"
+	cfg, err := testRegistry().Parse("zilla.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"zilla.yaml:3: telemetry.metrics: accepted but not collected",
+		"zilla.yaml:9: bindings.e.telemetry.attributes: accepted but not collected",
+	}
+	if len(cfg.Warnings) != len(want) {
+		t.Fatalf("warnings %q", cfg.Warnings)
+	}
+	for i, w := range want {
+		if !strings.Contains(cfg.Warnings[i], w) {
+			t.Errorf("warning %q, want %q", cfg.Warnings[i], w)
+		}
 	}
 }
 

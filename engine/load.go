@@ -94,6 +94,7 @@ func (r *Registry) Parse(file string, data []byte, opts ...LoadOption) (*Config,
 		valid = append(valid, d)
 	}
 	for _, d := range valid {
+		cfg.Warnings = append(cfg.Warnings, telemetryWarnings(d)...)
 		ns, nsErrs := r.buildNamespace(d)
 		errs = append(errs, nsErrs...)
 		cfg.Namespaces = append(cfg.Namespaces, ns)

@@ -70,8 +70,13 @@ func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
 			if n := len(loc); n > 0 && loc[n-1] == "type" {
 				what = "type"
 			}
-			errs = append(errs, &ConfigError{Pos: d.position(loc),
-				Msg: fmt.Sprintf("unknown %s %v: expected one of %s", what, display(k.Got), strings.Join(want, ", "))})
+			msg := fmt.Sprintf("unknown %s %v: expected one of %s", what, display(k.Got), strings.Join(want, ", "))
+			if len(want) == 0 && what == "type" {
+				// catalogs and exporters, say, when no type of that
+				// component is compiled into this build
+				msg = fmt.Sprintf("unknown type %v: this build has no %s type (sluice list shows what it has)", display(k.Got), componentOf(loc))
+			}
+			errs = append(errs, &ConfigError{Pos: d.position(loc), Msg: msg})
 		case *kind.Const:
 			errs = append(errs, &ConfigError{Pos: d.position(loc),
 				Msg: fmt.Sprintf("expected %v, got %v", display(k.Want), display(k.Got))})
@@ -211,4 +216,14 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// componentOf names the kind of component whose type loc points at:
+// catalogs.NAME.type is a catalog, telemetry.exporters.NAME.type an
+// exporter.
+func componentOf(loc []string) string {
+	if len(loc) < 3 {
+		return "such"
+	}
+	return strings.TrimSuffix(loc[len(loc)-3], "s")
 }

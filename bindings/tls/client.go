@@ -2,7 +2,6 @@ package tls
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"strings"
@@ -34,16 +33,8 @@ func newClient(bc *engine.BindingContext, opts *Options, routes []route) (*clien
 	if m.trust != nil {
 		// The vault's trust replaces the system's CA certificates, unless
 		// trustcacerts asks for both. Without trust, the system's are used.
-		cfg.RootCAs = m.trust
-		if opts.TrustCACerts != nil && *opts.TrustCACerts {
-			roots, err := x509.SystemCertPool()
-			if err != nil {
-				return nil, engine.FieldErrorf("options.trustcacerts", "cannot read the system's CA certificates: %v", err)
-			}
-			for _, c := range m.trustCerts {
-				roots.AddCert(c)
-			}
-			cfg.RootCAs = roots
+		if cfg.RootCAs, err = trustPool(opts, m); err != nil {
+			return nil, err
 		}
 	}
 	return &client{bc: bc, opts: opts, routes: routes, config: cfg}, nil

@@ -171,6 +171,23 @@ func versions(v string) (uint16, uint16, error) {
 	return 0, 0, engine.FieldErrorf("options.version", "unsupported version %q: use TLS, TLSv1.2 or TLSv1.3", v)
 }
 
+// trustPool is the pool that verifies the peer's certificates: the
+// vault's trusted certificates, with the system's CA certificates too when
+// options.trustcacerts asks for them.
+func trustPool(opts *Options, m *material) (*x509.CertPool, error) {
+	if opts.TrustCACerts == nil || !*opts.TrustCACerts {
+		return m.trust, nil
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		return nil, engine.FieldErrorf("options.trustcacerts", "cannot read the system's CA certificates: %v", err)
+	}
+	for _, c := range m.trustCerts {
+		roots.AddCert(c)
+	}
+	return roots, nil
+}
+
 // mutualMode returns the effective options.mutual: required when trust is
 // configured, else none.
 func mutualMode(opts *Options) string {

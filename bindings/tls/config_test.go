@@ -64,6 +64,11 @@ func TestConfigErrors(t *testing.T) {
     vault: server
     options: { keys: [localhost], version: TLSv1.1 }
     exit: probe0`, "bindings.tls0.options.version"},
+		{"mutual on a client", `
+    type: tls
+    kind: client
+    options: { mutual: required }
+    exit: probe0`, "bindings.tls0.options.mutual: not allowed here"},
 		{"proxy with keys", `
     type: tls
     kind: proxy

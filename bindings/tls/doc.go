@@ -72,7 +72,9 @@
 // mutual (server) asks for client certificates verified against trust:
 // required (the default when trust is given) fails the handshake without a
 // valid one, requested accepts a client without one but verifies any it
-// sends, none (the default without trust) asks for none.
+// sends, none (the default without trust) asks for none. trustcacerts:
+// true adds the system's CA certificates to trust for client certificates
+// too. mutual is a server option and refused on a client.
 //
 // handshakeTimeout (a Sluice extension; seconds, or a duration such as
 // "500ms") bounds the handshake, and for the proxy the wait for the

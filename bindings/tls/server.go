@@ -56,10 +56,14 @@ func newServer(bc *engine.BindingContext, opts *Options, routes []route) (*serve
 	if mutual != MutualNone && m.trust == nil {
 		return nil, engine.FieldErrorf("options.mutual", "mutual %s needs trust: options.trust names none and vault %s holds no trusted certificate", mutual, vaultName(bc))
 	}
+	clientCAs, err := trustPool(opts, m)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{bc: bc, opts: opts, routes: routes, mutual: mutual, byProtocol: map[string]*tls.Config{}}
 	s.config = &tls.Config{
 		Certificates: m.certs,
-		ClientCAs:    m.trust,
+		ClientCAs:    clientCAs,
 		ClientAuth:   clientAuth(mutual),
 		MinVersion:   lo,
 		MaxVersion:   hi,

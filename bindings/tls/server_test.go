@@ -144,6 +144,9 @@ func TestServerMutual(t *testing.T) {
 		{"requested without cert", "{ trust: [clientca], mutual: requested }", "", ""},
 		{"requested with cert", "{ trust: [clientca], mutual: requested }", "client", "CN=client"},
 		{"none ignores trust", "{ trust: [clientca], mutual: none }", "client", ""},
+		// the system's CAs join the vault's trust; they do not replace it
+		{"trustcacerts with cert", "{ trust: [clientca], trustcacerts: true }", "client", "CN=client"},
+		{"trustcacerts with untrusted cert", "{ trust: [clientca], trustcacerts: true }", "stranger", "fail"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mutual := tc.mutual

@@ -1,0 +1,24 @@
+package engine
+
+import "fmt"
+
+// telemetryWarnings notes the telemetry metrics and attributes a document
+// names: they pass the schema, for configurations written for Zilla, but
+// this build collects none of them, and the user should hear so rather
+// than look for figures that never come.
+func telemetryWarnings(d *document) []string {
+	root, _ := d.root.(map[string]any)
+	var out []string
+	note := func(tokens ...string) {
+		if v, ok := lookup(root, tokens...); ok && v != nil {
+			out = append(out, fmt.Sprintf("%s: accepted but not collected: this build exports no metrics", d.keyPosition(tokens)))
+		}
+	}
+	note("telemetry", "metrics")
+	note("telemetry", "attributes")
+	for _, name := range d.orderedKeys(root, "bindings") {
+		note("bindings", name, "telemetry", "metrics")
+		note("bindings", name, "telemetry", "attributes")
+	}
+	return out
+}
