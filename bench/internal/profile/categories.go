@@ -88,9 +88,9 @@ const (
 		"request at a time per connection; on loopback a write also runs the receiving socket's TCP processing and wakes its " +
 		"reader, so part of this time is delivery to the peer. Fewer would take clients that pipeline or multiplex (HTTP/2), " +
 		"whose queued output the tcp writer already sends with one writev."
-	hintPoller   = "The network poller: goroutines parked on sockets and woken by epoll; fewer, fuller reads and writes mean fewer wake-ups."
-	hintScan     = "The garbage collector scanning objects: fewer allocations per request, and fewer pointers in long-lived ones, mean less of it."
-	hintNet      = "The net package around socket reads and writes: fewer, larger reads and writes."
+	hintPoller = "The network poller: goroutines parked on sockets and woken by epoll; fewer, fuller reads and writes mean fewer wake-ups."
+	hintScan   = "The garbage collector scanning objects: fewer allocations per request, and fewer pointers in long-lived ones, mean less of it."
+	hintNet    = "The net package around socket reads and writes: fewer, larger reads and writes."
 )
 
 // hints say what could be done about time spent in a function, by prefix
