@@ -176,7 +176,7 @@ func TestUnsetEnvIsAWarning(t *testing.T) {
 }
 
 // Telemetry metrics and attributes pass the schema, for Zilla's sake, and
-// are reported as not collected rather than silently dropped.
+// are reported as not applied rather than silently dropped.
 func TestTelemetryIsAWarning(t *testing.T) {
 	yaml := "name: test\ntelemetry:\n  metrics: [stream.*]\nbindings:\n  e:\n    type: echo\n    kind: server\n" +
 		"    telemetry:\n      attributes: { service: e }\n"
@@ -185,8 +185,8 @@ func TestTelemetryIsAWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"zilla.yaml:3: telemetry.metrics: accepted but not collected",
-		"zilla.yaml:9: bindings.e.telemetry.attributes: accepted but not collected",
+		"zilla.yaml:3: telemetry.metrics: accepted but not applied",
+		"zilla.yaml:9: bindings.e.telemetry.attributes: accepted but not applied",
 	}
 	if len(cfg.Warnings) != len(want) {
 		t.Fatalf("warnings %q", cfg.Warnings)

@@ -11,7 +11,12 @@ import (
 // cache's memory use, for example). Exporters read them with Each.
 type Metrics struct {
 	mu     sync.RWMutex
-	values map[metricKey]func() int64
+	values map[metricKey]metricSource
+}
+
+type metricSource struct {
+	read    func() int64
+	counter bool
 }
 
 type metricKey struct{ name, binding string }
@@ -23,15 +28,27 @@ type Metric struct {
 	// Binding is the qualified name of the binding it belongs to.
 	Binding string
 	Value   int64
+	// Counter says the value only grows (opens, bytes sent); otherwise it
+	// is a gauge, a value that goes up and down (open streams, memory).
+	Counter bool
 }
 
-func newMetrics() *Metrics { return &Metrics{values: map[metricKey]func() int64{}} }
+func newMetrics() *Metrics { return &Metrics{values: map[metricKey]metricSource{}} }
 
-// Register adds a metric read through fn; a second registration under the
-// same name and binding replaces the first.
+// Register adds a gauge, a value that goes up and down, read through fn; a
+// second registration under the same name and binding replaces the first.
 func (m *Metrics) Register(name, binding string, fn func() int64) {
+	m.add(name, binding, metricSource{read: fn})
+}
+
+// RegisterCounter adds a counter, a value that only grows, read through fn.
+func (m *Metrics) RegisterCounter(name, binding string, fn func() int64) {
+	m.add(name, binding, metricSource{read: fn, counter: true})
+}
+
+func (m *Metrics) add(name, binding string, src metricSource) {
 	m.mu.Lock()
-	m.values[metricKey{name, binding}] = fn
+	m.values[metricKey{name, binding}] = src
 	m.mu.Unlock()
 }
 
@@ -39,8 +56,8 @@ func (m *Metrics) Register(name, binding string, fn func() int64) {
 func (m *Metrics) Each() []Metric {
 	m.mu.RLock()
 	out := make([]Metric, 0, len(m.values))
-	for k, fn := range m.values {
-		out = append(out, Metric{Name: k.name, Binding: k.binding, Value: fn()})
+	for k, src := range m.values {
+		out = append(out, Metric{Name: k.name, Binding: k.binding, Value: src.read(), Counter: src.counter})
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(out, func(a, b Metric) int {
@@ -64,23 +81,23 @@ func (m *Metrics) Each() []Metric {
 // Value returns one metric's current value.
 func (m *Metrics) Value(name, binding string) (int64, bool) {
 	m.mu.RLock()
-	fn, ok := m.values[metricKey{name, binding}]
+	src, ok := m.values[metricKey{name, binding}]
 	m.mu.RUnlock()
 	if !ok {
 		return 0, false
 	}
-	return fn(), true
+	return src.read(), true
 }
 
 func (e *Engine) registerMetrics() {
 	for _, rt := range e.order {
 		s := &rt.stats
 		m := e.metrics
-		m.Register("stream.opens.sent", rt.qname, s.opensSent.Load)
-		m.Register("stream.opens.received", rt.qname, s.opensReceived.Load)
-		m.Register("stream.data.sent", rt.qname, s.dataSent.Load)
-		m.Register("stream.data.received", rt.qname, s.dataReceived.Load)
-		m.Register("stream.errors", rt.qname, s.errors.Load)
+		m.RegisterCounter("stream.opens.sent", rt.qname, s.opensSent.Load)
+		m.RegisterCounter("stream.opens.received", rt.qname, s.opensReceived.Load)
+		m.RegisterCounter("stream.data.sent", rt.qname, s.dataSent.Load)
+		m.RegisterCounter("stream.data.received", rt.qname, s.dataReceived.Load)
+		m.RegisterCounter("stream.errors", rt.qname, s.errors.Load)
 	}
 	e.metrics.Register("stream.active", "", func() int64 { return int64(e.streams.count()) })
 }

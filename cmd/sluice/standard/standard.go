@@ -21,6 +21,9 @@ import (
 	// vaults
 	_ "github.com/sluicehq/sluice/vaults/filesystem"
 
+	// exporters
+	_ "github.com/sluicehq/sluice/exporters/prometheus"
+
 	// sluice start --embedded-kafka DIR
 	_ "github.com/sluicehq/sluice/bindings/kafka/embedded/startflag"
 )

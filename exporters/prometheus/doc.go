@@ -1,0 +1,33 @@
+// Package prometheus implements the prometheus exporter: every metric the
+// engine keeps, served over HTTP in the Prometheus exposition formats for a
+// Prometheus server (or curl) to scrape.
+//
+//	telemetry:
+//	  exporters:
+//	    prometheus0:
+//	      type: prometheus
+//	      options:
+//	        endpoints:
+//	          - scheme: http      # the only scheme, as in Zilla
+//	            port: 7190        # on every interface, as in Zilla
+//	            path: /metrics    # the default
+//
+// Names follow Zilla's mapping: dots become underscores, a counter ends in
+// _total, a byte count in _bytes (once: kafka_cache_bytes stays as it is).
+// Each series has the labels namespace and binding, from the binding's
+// qualified name; an engine-wide metric (stream_active) has none.
+//
+//	stream_opens_received_total{namespace="example",binding="north_http_server"} 42
+//	stream_data_sent_bytes_total{namespace="example",binding="north_tcp_server"} 90211
+//	kafka_cache_bytes{namespace="example",binding="south_kafka_cache_server"} 1048576
+//
+// The metrics are sluice's own set, listed in engine.Metrics' users:
+// per-binding stream opens, data bytes and errors, the streams open in the
+// engine, and each kafka cache_server's memory and entries. Zilla's
+// telemetry.metrics selection and telemetry.attributes labels are not
+// applied (the loader warns that they are not): every metric is served.
+//
+// A port that cannot be bound fails the engine's start, naming the
+// exporter. Content negotiation, text or OpenMetrics or protocol buffers,
+// is github.com/prometheus/client_golang's.
+package prometheus

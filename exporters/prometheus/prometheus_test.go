@@ -1,0 +1,129 @@
+package prometheus_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/sluicehq/sluice/bindings/echo"
+	_ "github.com/sluicehq/sluice/bindings/tcp"
+	"github.com/sluicehq/sluice/engine"
+	"github.com/sluicehq/sluice/engine/enginetest"
+	_ "github.com/sluicehq/sluice/exporters/prometheus"
+	"github.com/sluicehq/sluice/internal/testtool"
+)
+
+func config(port int, path string) string {
+	return fmt.Sprintf(`
+name: example
+telemetry:
+  exporters:
+    prom0:
+      type: prometheus
+      options:
+        endpoints:
+          - { scheme: http, port: %d%s }
+bindings:
+  net0:
+    type: tcp
+    kind: server
+    options: { host: 127.0.0.1, port: 0 }
+    exit: echo0
+  echo0:
+    type: echo
+    kind: server
+`, port, path)
+}
+
+// One connection's bytes through tcp -> echo show up in a scrape by curl,
+// named and labelled as Zilla's exporter names them.
+func TestScrapeWithCurl(t *testing.T) {
+	curl := testtool.Require(t, "curl")
+	port := testtool.FreePort(t)
+	e := enginetest.Start(t, config(port, ""))
+	c, err := net.Dial("tcp", enginetest.Addr(t, e, "example:net0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("hello"))
+	c.(*net.TCPConn).CloseWrite()
+	io.ReadAll(c)
+	c.Close()
+	enginetest.WaitNoStreams(t, e, 5*time.Second)
+
+	out, err := exec.Command(curl, "-sS", "--fail", fmt.Sprintf("http://127.0.0.1:%d/metrics", port)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl: %v\n%s", err, out)
+	}
+	body := string(out)
+	for _, want := range []string{
+		"# TYPE stream_opens_sent_total counter",
+		`stream_opens_sent_total{binding="net0",namespace="example"} 1`,
+		`stream_opens_received_total{binding="echo0",namespace="example"} 1`,
+		`stream_data_sent_bytes_total{binding="net0",namespace="example"} 5`,
+		`stream_data_sent_bytes_total{binding="echo0",namespace="example"} 5`,
+		"# TYPE stream_active gauge",
+		"stream_active 0",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+// The configured path is served and nothing else.
+func TestPath(t *testing.T) {
+	port := testtool.FreePort(t)
+	enginetest.Start(t, config(port, ", path: /custom"))
+	get := func(path string) int {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get("/custom"); s != 200 {
+		t.Errorf("GET /custom: %d", s)
+	}
+	if s := get("/metrics"); s != 404 {
+		t.Errorf("GET /metrics: %d, want 404", s)
+	}
+}
+
+// A port already taken fails the start, naming the exporter.
+func TestPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	e := enginetest.New(t, config(l.Addr().(*net.TCPAddr).Port, ""), enginetest.Options{})
+	defer e.Close()
+	err = e.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "prometheus exporter example:prom0") {
+		t.Fatalf("start error %v", err)
+	}
+}
+
+// A misspelt option or a scheme Zilla does not serve is a configuration
+// error.
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ endpoint, want string }{
+		{"{ scheme: https, port: 7190 }", "scheme"},
+		{"{ scheme: http, prot: 7190 }", "prot"},
+		{"{ scheme: http, port: 7190, path: metrics }", "path"},
+	} {
+		yaml := strings.Replace(config(7190, ""), "{ scheme: http, port: 7190 }", tc.endpoint, 1)
+		_, err := engine.Global().Parse("zilla.yaml", []byte(yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one naming %q", tc.endpoint, err, tc.want)
+		}
+	}
+}
