@@ -27,7 +27,12 @@
 // telemetry.metrics selection and telemetry.attributes labels are not
 // applied (the loader warns that they are not): every metric is served.
 //
+// The exporter writes the text exposition format (version 0.0.4, which
+// every Prometheus scraper accepts) itself: client_golang, measured in
+// this binary, added 4.3 MB to it and 2.3 MiB to the idle resident memory
+// of every sluice process, exporter or not, for what is here a few lines.
+// Its tests check each scrape with Prometheus's own parser.
+//
 // A port that cannot be bound fails the engine's start, naming the
-// exporter. Content negotiation, text or OpenMetrics or protocol buffers,
-// is github.com/prometheus/client_golang's.
+// exporter.
 package prometheus

@@ -8,11 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sluicehq/sluice/engine"
 )
@@ -56,16 +52,14 @@ type exporter struct {
 	cc        *engine.ComponentContext
 	endpoints []Endpoint
 	servers   []*http.Server
-	addrs     []net.Addr
 }
 
 // Start binds every endpoint, then serves scrapes until Close.
 func (x *exporter) Start(_ context.Context, metrics *engine.Metrics) error {
-	reg := prometheus.NewRegistry()
-	if err := reg.Register(collector{metrics}); err != nil {
-		return err
-	}
-	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Write(appendExposition(nil, metrics.Each()))
+	})
 	for _, ep := range x.endpoints {
 		path := ep.Path
 		if path == "" {
@@ -79,7 +73,7 @@ func (x *exporter) Start(_ context.Context, metrics *engine.Metrics) error {
 		mux := http.NewServeMux()
 		mux.Handle("GET "+path, handler)
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		x.servers, x.addrs = append(x.servers, srv), append(x.addrs, l.Addr())
+		x.servers = append(x.servers, srv)
 		go func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				x.cc.Log.Error("prometheus exporter stopped serving", "exporter", x.name, "error", err)
@@ -90,10 +84,6 @@ func (x *exporter) Start(_ context.Context, metrics *engine.Metrics) error {
 	return nil
 }
 
-// Addrs returns the addresses the endpoints listen on, in order, once
-// started: with port 0 in the configuration, the one the system chose.
-func (x *exporter) Addrs() []net.Addr { return x.addrs }
-
 // Close stops every endpoint.
 func (x *exporter) Close() error {
 	var err error
@@ -101,52 +91,4 @@ func (x *exporter) Close() error {
 		err = errors.Join(err, s.Close())
 	}
 	return err
-}
-
-// collector reads the engine's metrics at each scrape. It describes no
-// metrics up front (an unchecked collector): bindings register theirs as
-// they start.
-type collector struct{ metrics *engine.Metrics }
-
-func (collector) Describe(chan<- *prometheus.Desc) {}
-
-func (c collector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.metrics.Each() {
-		name, kind := seriesName(m)
-		var labels []string
-		var values []string
-		if m.Binding != "" {
-			ns, binding, ok := strings.Cut(m.Binding, ":")
-			if !ok {
-				ns, binding = "", m.Binding
-			}
-			labels, values = []string{"namespace", "binding"}, []string{ns, binding}
-		}
-		desc := prometheus.NewDesc(name, help(m), labels, nil)
-		metric, err := prometheus.NewConstMetric(desc, kind, float64(m.Value), values...)
-		if err != nil {
-			metric = prometheus.NewInvalidMetric(desc, err)
-		}
-		ch <- metric
-	}
-}
-
-// seriesName maps a sluice metric name to Zilla's Prometheus name: dots
-// to underscores, _bytes for a byte count, _total for a counter.
-func seriesName(m engine.Metric) (string, prometheus.ValueType) {
-	name := strings.ReplaceAll(m.Name, ".", "_")
-	if strings.HasPrefix(m.Name, "stream.data.") && !strings.HasSuffix(name, "_bytes") {
-		name += "_bytes"
-	}
-	if m.Counter {
-		return name + "_total", prometheus.CounterValue
-	}
-	return name, prometheus.GaugeValue
-}
-
-func help(m engine.Metric) string {
-	if m.Counter {
-		return "sluice counter " + m.Name
-	}
-	return "sluice gauge " + m.Name
 }

@@ -17,6 +17,12 @@ import (
 	"github.com/sluicehq/sluice/engine/enginetest"
 	_ "github.com/sluicehq/sluice/exporters/prometheus"
 	"github.com/sluicehq/sluice/internal/testtool"
+
+	// Prometheus's parser checks the scrape in tests only: the exporter
+	// itself writes the text format without pulling these into the binary.
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func config(port int, path string) string {
@@ -64,16 +70,28 @@ func TestScrapeWithCurl(t *testing.T) {
 	body := string(out)
 	for _, want := range []string{
 		"# TYPE stream_opens_sent_total counter",
-		`stream_opens_sent_total{binding="net0",namespace="example"} 1`,
-		`stream_opens_received_total{binding="echo0",namespace="example"} 1`,
-		`stream_data_sent_bytes_total{binding="net0",namespace="example"} 5`,
-		`stream_data_sent_bytes_total{binding="echo0",namespace="example"} 5`,
+		`stream_opens_sent_total{namespace="example",binding="net0"} 1`,
+		`stream_opens_received_total{namespace="example",binding="echo0"} 1`,
+		`stream_data_sent_bytes_total{namespace="example",binding="net0"} 5`,
+		`stream_data_sent_bytes_total{namespace="example",binding="echo0"} 5`,
 		"# TYPE stream_active gauge",
 		"stream_active 0",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %q:\n%s", want, body)
 		}
+	}
+	// Prometheus's own parser takes it, with every family typed.
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("Prometheus's parser refused the scrape: %v\n%s", err, body)
+	}
+	if f := families["stream_opens_sent_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER || len(f.GetMetric()) != 2 {
+		t.Errorf("stream_opens_sent_total parsed as %v", f)
+	}
+	if f := families["stream_active"]; f == nil || f.GetType() != dto.MetricType_GAUGE {
+		t.Errorf("stream_active parsed as %v", f)
 	}
 }
 
