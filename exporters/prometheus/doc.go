@@ -21,11 +21,21 @@
 //	stream_data_sent_bytes_total{namespace="example",binding="north_tcp_server"} 90211
 //	kafka_cache_bytes{namespace="example",binding="south_kafka_cache_server"} 1048576
 //
-// The metrics are sluice's own set, listed in engine.Metrics' users:
-// per-binding stream opens, data bytes and errors, the streams open in the
-// engine, and each kafka cache_server's memory and entries. Zilla's
-// telemetry.metrics selection and telemetry.attributes labels are not
-// applied (the loader warns that they are not): every metric is served.
+// The metrics are sluice's own set, every one served:
+//
+//	stream_opens_sent_total          streams the binding opened to an exit
+//	stream_opens_received_total      streams the binding accepted
+//	stream_data_sent_bytes_total     payload bytes of Data frames the binding sent, either side
+//	stream_data_received_bytes_total payload bytes of Data frames delivered to the binding
+//	stream_errors_total              aborts the binding sent, refused or failed accepts, contained panics
+//	stream_active                    streams open in the engine (no labels)
+//	kafka_cache_bytes                a cache_server's record log, in bytes
+//	kafka_cache_entries              a cache_server's records held
+//
+// The stream names are Zilla's, but the errors are one counter rather than
+// a sent and a received one, and the open streams one engine-wide gauge.
+// Zilla's telemetry.metrics selection and telemetry.attributes labels are
+// not applied (the loader warns that they are not).
 //
 // The exporter writes the text exposition format (version 0.0.4, which
 // every Prometheus scraper accepts) itself: client_golang, measured in
