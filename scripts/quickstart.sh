@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HTTP_PORT="${HTTP_PORT:-7114}"
+export METRICS_PORT="${METRICS_PORT:-7190}"
 data="${SLUICE_QUICKSTART_DATA:-.sluice/kafka}"
 mkdir -p "$data"
 cat <<MSG
@@ -27,6 +28,9 @@ Try, in another terminal:
 
   # long-poll: returns as soon as item 1 changes (or 304 after 30 s)
   curl -i http://localhost:$HTTP_PORT/items/1 -H 'if-none-match: <etag>' -H 'prefer: wait=30'
+
+  # the engine's metrics, as Prometheus scrapes them: streams per binding, cache memory
+  curl http://localhost:$METRICS_PORT/metrics
 
 Stop with Ctrl-C. More examples: examples/*/README.md.
 MSG

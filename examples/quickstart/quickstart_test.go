@@ -46,9 +46,10 @@ func TestQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(testtool.FreePort(t))
+	metricsPort := strconv.Itoa(testtool.FreePort(t))
 	cmd := exec.Command(bin, "start", "-c", "zilla.yaml",
 		"--embedded-kafka", filepath.Join(dir, "kafka"), "--embedded-kafka-address", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "HTTP_PORT="+port)
+	cmd.Env = append(os.Environ(), "HTTP_PORT="+port, "METRICS_PORT="+metricsPort)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
@@ -139,6 +140,18 @@ func TestQuickstart(t *testing.T) {
 			t.Fatalf("event stream lacks %q:\n%s", missing, got)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// the metrics the printed instructions point at: the requests above
+	// went through the http server, and the cache holds item 1's record
+	metrics := run("http://127.0.0.1:" + metricsPort + "/metrics")
+	for _, w := range []string{
+		`stream_opens_received_total{namespace="quickstart",binding="north_http_server"}`,
+		`kafka_cache_bytes{namespace="quickstart",binding="south_kafka_cache_server"}`,
+	} {
+		if !strings.Contains(metrics, w) {
+			t.Errorf("metrics lack %s:\n%s", w, metrics)
+		}
 	}
 
 	cmd.Process.Signal(syscall.SIGINT)

@@ -55,13 +55,14 @@ var Startup = harness.Scenario{
 
 // sides are the ways a quickstart process is started.
 type sides struct {
-	env  *harness.Env
-	port string
+	env         *harness.Env
+	port        string
+	metricsPort string // the quickstart's prometheus exporter
 }
 
 // sluice starts the quickstart on the scenario's Kafka.
 func (s sides) sluice() *harness.Proc {
-	return s.env.StartSluice(harness.SluiceSpec{Config: Config, Env: []string{"HTTP_PORT=" + s.port, "KAFKA_BOOTSTRAP_SERVERS=" + s.env.Kafka}})
+	return s.env.StartSluice(harness.SluiceSpec{Config: Config, Env: []string{"HTTP_PORT=" + s.port, "METRICS_PORT=" + s.metricsPort, "KAFKA_BOOTSTRAP_SERVERS=" + s.env.Kafka}})
 }
 
 // embedded starts the quickstart as `make run` does, on its embedded
@@ -69,7 +70,7 @@ func (s sides) sluice() *harness.Proc {
 func (s sides) embedded() *harness.Proc {
 	dir, err := os.MkdirTemp(s.env.Tmp, "embedded-kafka-")
 	harness.Check(err)
-	return s.env.StartSluice(harness.SluiceSpec{Config: Config, Env: []string{"HTTP_PORT=" + s.port},
+	return s.env.StartSluice(harness.SluiceSpec{Config: Config, Env: []string{"HTTP_PORT=" + s.port, "METRICS_PORT=" + s.metricsPort},
 		Args: []string{"--embedded-kafka", dir, "--embedded-kafka-address", "127.0.0.1:0"}})
 }
 
@@ -80,7 +81,7 @@ func (s sides) plain() *harness.Proc {
 
 func newSides(env *harness.Env) sides {
 	env.CreateTopics(harness.Topic{Name: Topic, Partitions: 1, Compact: true, Shared: true})
-	return sides{env: env, port: strconv.Itoa(harness.FreePort())}
+	return sides{env: env, port: strconv.Itoa(harness.FreePort()), metricsPort: strconv.Itoa(harness.FreePort())}
 }
 
 func (s sides) addr() string { return "127.0.0.1:" + s.port }
@@ -117,7 +118,8 @@ func runIdle(env *harness.Env) *report.Scenario {
 		Name:      "quickstart.idle",
 		Title:     "Idle memory of the quickstart",
 		Reference: "net/http + franz-go",
-		Setup: fmt.Sprintf("VmRSS from /proc of examples/quickstart/zilla.yaml (REST and SSE over the items topic) started with `sluice start` "+
+		Setup: fmt.Sprintf("VmRSS from /proc of examples/quickstart/zilla.yaml (REST and SSE over the items topic, and a prometheus "+
+			"exporter on its own port, which the reference does not have) started with `sluice start` "+
 			"on the run's Kafka, 2 s after it listens, nothing connected; then with %d event-source clients connected to "+
 			"/events/items and idle. Reference: the same job as a plain Go service (bench/plain: net/http, one franz-go client "+
 			"producing and consuming the topic into an in-memory table, a goroutine and channel per event-source client). Also "+
