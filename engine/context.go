@@ -173,12 +173,17 @@ type bindingRuntime struct {
 	stats    bindingStats
 }
 
-// bindingStats counts stream events per binding, for telemetry.
+// bindingStats counts stream events per binding, for telemetry, by
+// direction as Zilla counts them: "sent" is what the binding's endpoints
+// send (the Begin of a stream it opens, or of its reply to one it
+// accepted), "received" what is delivered to them. See engine/metrics.go.
 type bindingStats struct {
-	opensSent, opensReceived atomic.Int64
-	originLive               atomic.Int64 // streams it opened, not yet released
-	dataSent, dataReceived   atomic.Int64
-	errors                   atomic.Int64
+	opensSent, opensReceived   atomic.Int64 // Begin frames
+	closesSent, closesReceived atomic.Int64 // End frames
+	errorsSent, errorsReceived atomic.Int64 // Abort and Reset frames; refused and failed streams
+	activeSent, activeReceived atomic.Int64 // directions begun and not yet closed
+	dataSent, dataReceived     atomic.Int64 // Data payload bytes
+	originLive                 atomic.Int64 // streams it opened, not yet released
 }
 
 func (e *Engine) exit(from *bindingRuntime, to string) *Exit {
@@ -210,14 +215,14 @@ func (e *Engine) open(from, to *bindingRuntime, exec *Executor, recv Receiver, b
 
 	defer func() {
 		if r := recover(); r != nil {
-			to.stats.errors.Add(1)
+			to.stats.errorsReceived.Add(1)
 			e.log.Error("panic accepting stream", "binding", to.qname, "panic", fmt.Sprint(r))
 			s, err = nil, fmt.Errorf("binding %s failed to accept the stream", to.qname)
 		}
 	}()
 	rcv, err := to.acceptor.Accept(t, &begin)
 	if err != nil {
-		from.stats.errors.Add(1)
+		from.stats.errorsSent.Add(1)
 		return nil, err
 	}
 	if rcv == nil {
@@ -229,8 +234,8 @@ func (e *Engine) open(from, to *bindingRuntime, exec *Executor, recv Receiver, b
 	}
 	e.streams.add(p)
 	from.stats.opensSent.Add(1)
+	from.stats.activeSent.Add(1)
 	from.stats.originLive.Add(1)
-	to.stats.opensReceived.Add(1)
 	if e.log.Enabled(context.Background(), slog.LevelDebug) {
 		e.log.Debug("stream opened", "stream", id, "origin", from.qname, "target", to.qname, "begin", begin.String())
 	}

@@ -89,15 +89,24 @@ func (m *Metrics) Value(name, binding string) (int64, bool) {
 	return src.read(), true
 }
 
+// registerMetrics registers Zilla's stream metric group for every binding,
+// counted by direction ("sent" is what the binding's endpoints send,
+// "received" what is delivered to them), and the engine-wide count of open
+// streams.
 func (e *Engine) registerMetrics() {
 	for _, rt := range e.order {
 		s := &rt.stats
 		m := e.metrics
 		m.RegisterCounter("stream.opens.sent", rt.qname, s.opensSent.Load)
 		m.RegisterCounter("stream.opens.received", rt.qname, s.opensReceived.Load)
+		m.RegisterCounter("stream.closes.sent", rt.qname, s.closesSent.Load)
+		m.RegisterCounter("stream.closes.received", rt.qname, s.closesReceived.Load)
+		m.RegisterCounter("stream.errors.sent", rt.qname, s.errorsSent.Load)
+		m.RegisterCounter("stream.errors.received", rt.qname, s.errorsReceived.Load)
 		m.RegisterCounter("stream.data.sent", rt.qname, s.dataSent.Load)
 		m.RegisterCounter("stream.data.received", rt.qname, s.dataReceived.Load)
-		m.RegisterCounter("stream.errors", rt.qname, s.errors.Load)
+		m.Register("stream.active.sent", rt.qname, s.activeSent.Load)
+		m.Register("stream.active.received", rt.qname, s.activeReceived.Load)
 	}
 	e.metrics.Register("stream.active", "", func() int64 { return int64(e.streams.count()) })
 }

@@ -177,6 +177,8 @@ func (s *Stream) Send(f Frame) {
 			panic(s.violation("begin sent twice"))
 		}
 		s.out = dirOpen
+		s.binding.stats.opensSent.Add(1)
+		s.binding.stats.activeSent.Add(1)
 	case DataFrame:
 		switch {
 		case s.out == dirClosed:
@@ -199,11 +201,16 @@ func (s *Stream) Send(f Frame) {
 		if s.out == dirClosed {
 			return
 		}
+		st := &s.binding.stats
+		if s.out == dirOpen {
+			st.activeSent.Add(-1)
+		}
 		s.out = dirClosed
 		if f.Type == AbortFrame {
-			s.binding.stats.errors.Add(1)
+			st.errorsSent.Add(1)
 		} else {
 			s.outEnded = true
+			st.closesSent.Add(1)
 		}
 	case WindowFrame, ChallengeFrame:
 		if s.in == dirClosed {
@@ -214,7 +221,11 @@ func (s *Stream) Send(f Frame) {
 			return
 		}
 		s.resetSent = true
+		if s.in == dirOpen {
+			s.binding.stats.activeReceived.Add(-1)
+		}
 		s.in = dirClosed
+		s.binding.stats.errorsSent.Add(1)
 	default:
 		panic(s.violation("unknown frame type " + f.Type.String()))
 	}
@@ -237,6 +248,8 @@ func (s *Stream) deliver(f *Frame) {
 			return
 		}
 		s.in = dirOpen
+		s.binding.stats.opensReceived.Add(1)
+		s.binding.stats.activeReceived.Add(1)
 	case DataFrame, FlushFrame:
 		if s.in != dirOpen {
 			return
@@ -248,8 +261,17 @@ func (s *Stream) deliver(f *Frame) {
 		if s.in == dirClosed {
 			return
 		}
+		st := &s.binding.stats
+		if s.in == dirOpen {
+			st.activeReceived.Add(-1)
+		}
 		s.in = dirClosed
 		s.inEnded = f.Type == EndFrame
+		if s.inEnded {
+			st.closesReceived.Add(1)
+		} else {
+			st.errorsReceived.Add(1)
+		}
 	case WindowFrame:
 		if s.out == dirClosed {
 			return
@@ -263,7 +285,11 @@ func (s *Stream) deliver(f *Frame) {
 			return
 		}
 		s.resetReceived = true
+		if s.out == dirOpen {
+			s.binding.stats.activeSent.Add(-1)
+		}
 		s.out = dirClosed
+		s.binding.stats.errorsReceived.Add(1)
 	case ChallengeFrame:
 		if s.out == dirClosed {
 			return
@@ -311,7 +337,7 @@ func (s *Stream) fail(r any, stack []byte) {
 	if s.failed {
 		return
 	}
-	s.binding.stats.errors.Add(1)
+	s.binding.stats.errorsSent.Add(1)
 	s.pair.engine.log.Error("stream failed", "binding", s.Binding(), "stream", s.id,
 		"panic", fmt.Sprint(r), "stack", string(stack))
 	for c := s.firstChild; c != nil; {

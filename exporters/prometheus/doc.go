@@ -1,5 +1,5 @@
 // Package prometheus implements the prometheus exporter: every metric the
-// engine keeps, served over HTTP in the Prometheus exposition formats for a
+// engine keeps, served over HTTP in the Prometheus text format for a
 // Prometheus server (or curl) to scrape.
 //
 //	telemetry:
@@ -21,19 +21,24 @@
 //	stream_data_sent_bytes_total{namespace="example",binding="north_tcp_server"} 90211
 //	kafka_cache_bytes{namespace="example",binding="south_kafka_cache_server"} 1048576
 //
-// The metrics are sluice's own set, every one served:
+// The metrics, every one served, are Zilla's stream group, counted by
+// direction as Zilla counts them: "sent" is what a binding's endpoints send
+// (the Begin of a stream it opens, or of its reply to one it accepted),
+// "received" what is delivered to them. An echo server's opens, closes and
+// data are the same sent and received, as in Zilla's own example.
 //
-//	stream_opens_sent_total          streams the binding opened to an exit
-//	stream_opens_received_total      streams the binding accepted
-//	stream_data_sent_bytes_total     payload bytes of Data frames the binding sent, either side
-//	stream_data_received_bytes_total payload bytes of Data frames delivered to the binding
-//	stream_errors_total              aborts the binding sent, refused or failed accepts, contained panics
-//	stream_active                    streams open in the engine (no labels)
-//	kafka_cache_bytes                a cache_server's record log, in bytes
-//	kafka_cache_entries              a cache_server's records held
+//	stream_opens_sent_total, _received_total        Begin frames
+//	stream_closes_sent_total, _received_total       End frames
+//	stream_errors_sent_total, _received_total       Abort and Reset frames, refused and failed streams
+//	stream_data_sent_bytes_total, _received_...     Data payload bytes
+//	stream_active_sent, stream_active_received      directions begun and not yet closed
 //
-// The stream names are Zilla's, but the errors are one counter rather than
-// a sent and a received one, and the open streams one engine-wide gauge.
+// and sluice's own:
+//
+//	stream_active         streams open in the engine (no labels)
+//	kafka_cache_bytes     a cache_server's record log, in bytes
+//	kafka_cache_entries   a cache_server's records held
+//
 // Zilla's telemetry.metrics selection and telemetry.attributes labels are
 // not applied (the loader warns that they are not).
 //

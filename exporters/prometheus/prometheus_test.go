@@ -68,12 +68,25 @@ func TestScrapeWithCurl(t *testing.T) {
 		t.Fatalf("curl: %v\n%s", err, out)
 	}
 	body := string(out)
+	// Counted by direction, as Zilla counts them: echo0 receives the
+	// connection's Begin, data and End, and sends its reply's; net0 the
+	// other way round.
 	for _, want := range []string{
 		"# TYPE stream_opens_sent_total counter",
 		`stream_opens_sent_total{namespace="example",binding="net0"} 1`,
 		`stream_opens_received_total{namespace="example",binding="echo0"} 1`,
+		`stream_opens_sent_total{namespace="example",binding="echo0"} 1`,
+		`stream_opens_received_total{namespace="example",binding="net0"} 1`,
+		`stream_closes_sent_total{namespace="example",binding="echo0"} 1`,
+		`stream_closes_received_total{namespace="example",binding="echo0"} 1`,
 		`stream_data_sent_bytes_total{namespace="example",binding="net0"} 5`,
+		`stream_data_received_bytes_total{namespace="example",binding="echo0"} 5`,
 		`stream_data_sent_bytes_total{namespace="example",binding="echo0"} 5`,
+		`stream_errors_sent_total{namespace="example",binding="echo0"} 0`,
+		`stream_errors_received_total{namespace="example",binding="net0"} 0`,
+		"# TYPE stream_active_received gauge",
+		`stream_active_received{namespace="example",binding="echo0"} 0`,
+		`stream_active_sent{namespace="example",binding="net0"} 0`,
 		"# TYPE stream_active gauge",
 		"stream_active 0",
 	} {
@@ -92,6 +105,50 @@ func TestScrapeWithCurl(t *testing.T) {
 	}
 	if f := families["stream_active"]; f == nil || f.GetType() != dto.MetricType_GAUGE {
 		t.Errorf("stream_active parsed as %v", f)
+	}
+}
+
+// While a connection is open its directions count as active; a reset
+// connection counts as errors, not closes.
+func TestActiveAndErrors(t *testing.T) {
+	e := enginetest.Start(t, config(testtool.FreePort(t), ""))
+	c, err := net.Dial("tcp", enginetest.Addr(t, e, "example:net0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("ping"))
+	io.ReadFull(c, make([]byte, 4))
+	value := func(name, binding string) int64 {
+		v, _ := e.Metrics().Value(name, "example:"+binding)
+		return v
+	}
+	for _, m := range []struct{ name, binding string }{
+		{"stream.active.sent", "net0"}, {"stream.active.received", "net0"},
+		{"stream.active.sent", "echo0"}, {"stream.active.received", "echo0"},
+	} {
+		if v := value(m.name, m.binding); v != 1 {
+			t.Errorf("%s of %s: %d while open, want 1", m.name, m.binding, v)
+		}
+	}
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close() // a reset: tcp aborts its stream
+	enginetest.WaitNoStreams(t, e, 5*time.Second)
+	if v := value("stream.errors.sent", "net0"); v == 0 {
+		t.Error("a reset connection counted no error sent by net0")
+	}
+	if v := value("stream.errors.received", "echo0"); v == 0 {
+		t.Error("a reset connection counted no error received by echo0")
+	}
+	if v := value("stream.closes.received", "echo0"); v != 0 {
+		t.Errorf("a reset connection counted %d clean closes", v)
+	}
+	for _, m := range []struct{ name, binding string }{
+		{"stream.active.sent", "net0"}, {"stream.active.received", "net0"},
+		{"stream.active.sent", "echo0"}, {"stream.active.received", "echo0"},
+	} {
+		if v := value(m.name, m.binding); v != 0 {
+			t.Errorf("%s of %s: %d once gone, want 0", m.name, m.binding, v)
+		}
 	}
 }
 
