@@ -74,7 +74,7 @@ func (r *Registry) Parse(file string, data []byte, opts ...LoadOption) (*Config,
 		return nil, errs.sorted()
 	}
 
-	sch, err := r.compiled()
+	v, err := r.compiledFor(typesOf(docs))
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +84,9 @@ func (r *Registry) Parse(file string, data []byte, opts ...LoadOption) (*Config,
 		if len(d.errs) > 0 {
 			continue
 		}
-		if verr := sch.Validate(d.root); verr != nil {
+		if verr := v.schema.Validate(d.root); verr != nil {
 			before := len(errs)
-			errs = append(errs, r.schemaErrors(d, verr)...)
+			errs = append(errs, v.schemaErrors(d, verr)...)
 			if len(errs) > before {
 				continue
 			}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Kind is a binding's role, as written in the `kind` key.
@@ -203,8 +201,9 @@ type Registry struct {
 	exporters map[string]*ExporterType
 	schema    []byte // composed schema, built on first use
 
-	validator       *jsonschema.Schema
-	validatorSource []byte
+	// validators holds compiled schemas by the set of types they cover
+	// (see compiledFor); registering a type empties it.
+	validators map[string]*validator
 }
 
 // NewRegistry returns an empty registry.
@@ -251,7 +250,7 @@ func (r *Registry) RegisterBinding(t BindingType) {
 		panic(fmt.Sprintf("engine: binding type %q registered twice", t.Name))
 	}
 	r.bindings[t.Name] = &t
-	r.schema = nil
+	r.schema, r.validators = nil, nil
 }
 
 // RegisterGuard adds a guard type to r.
@@ -278,7 +277,7 @@ func registerComponent[T any](r *Registry, into map[string]*ComponentType[T], wh
 		panic(fmt.Sprintf("engine: %s type %q registered twice", what, t.Name))
 	}
 	into[t.Name] = &t
-	r.schema = nil
+	r.schema, r.validators = nil, nil
 }
 
 // Clone returns an isolated copy of r, for a test or a trimmed build that

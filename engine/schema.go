@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -23,7 +24,7 @@ func (r *Registry) Schema() ([]byte, error) {
 	if r.schema != nil {
 		return r.schema, nil
 	}
-	doc, err := r.composeSchema()
+	doc, err := r.composeSchema(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +36,10 @@ func (r *Registry) Schema() ([]byte, error) {
 	return out, nil
 }
 
-func (r *Registry) composeSchema() (map[string]any, error) {
+// composeSchema builds the schema document: the base, every registered
+// type's name, and the fragments of the types in used (all when nil). The
+// caller holds r.mu.
+func (r *Registry) composeSchema(used usedTypes) (map[string]any, error) {
 	var root map[string]any
 	if err := json.Unmarshal(baseSchema, &root); err != nil {
 		return nil, fmt.Errorf("engine: base schema: %w", err)
@@ -46,6 +50,10 @@ func (r *Registry) composeSchema() (map[string]any, error) {
 	var names []any
 	var conds []any
 	for _, name := range sortedKeys(r.bindings) {
+		names = append(names, name)
+		if !used.has("binding", name) {
+			continue
+		}
 		t := r.bindings[name]
 		fragment, err := parseFragment("binding", name, t.Schema)
 		if err != nil {
@@ -55,7 +63,6 @@ func (r *Registry) composeSchema() (map[string]any, error) {
 		for i, k := range t.Kinds {
 			kinds[i] = string(k.Kind)
 		}
-		names = append(names, name)
 		conds = append(conds, map[string]any{
 			"if": map[string]any{"properties": map[string]any{"type": map[string]any{"const": name}}, "required": []any{"type"}},
 			"then": map[string]any{
@@ -77,11 +84,14 @@ func (r *Registry) composeSchema() (map[string]any, error) {
 	} {
 		var names, conds []any
 		for _, name := range sortedKeys(c.types) {
+			names = append(names, name)
+			if !used.has(c.def, name) {
+				continue
+			}
 			fragment, err := parseFragment(c.def, name, c.types[name])
 			if err != nil {
 				return nil, err
 			}
-			names = append(names, name)
 			conds = append(conds, map[string]any{
 				"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": name}}, "required": []any{"type"}},
 				"then": map[string]any{"properties": map[string]any{"options": fragment}},
@@ -123,21 +133,84 @@ func parseFragment(what, name string, raw []byte) (map[string]any, error) {
 	return fragment, nil
 }
 
-// compiled returns the composed schema, compiled once until the next
-// registration changes it.
-func (r *Registry) compiled() (*jsonschema.Schema, error) {
-	src, err := r.Schema()
-	if err != nil {
-		return nil, err
+// usedTypes names the component types a configuration's documents use,
+// by the schema definition they fall under (binding, guard, vault,
+// catalog, exporter).
+type usedTypes map[string]map[string]bool
+
+func (u usedTypes) add(def, name string) {
+	if u[def] == nil {
+		u[def] = map[string]bool{}
 	}
+	u[def][name] = true
+}
+
+// has reports whether the type is used; a nil set uses every type.
+func (u usedTypes) has(def, name string) bool { return u == nil || u[def][name] }
+
+// key is a stable text for the set, to cache by.
+func (u usedTypes) key() string {
+	var b strings.Builder
+	for _, def := range sortedKeys(u) {
+		b.WriteString(def)
+		b.WriteByte(':')
+		for _, name := range sortedKeys(u[def]) {
+			b.WriteString(name)
+			b.WriteByte(',')
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// typesOf collects the types each document's components name, whatever
+// else may be wrong with them: a type that is not a string, or not
+// registered, adds nothing, and the schema reports it.
+func typesOf(docs []*document) usedTypes {
+	u := usedTypes{}
+	for _, d := range docs {
+		root, _ := d.root.(map[string]any)
+		for _, c := range []struct{ def, key string }{
+			{"binding", "bindings"}, {"guard", "guards"}, {"vault", "vaults"}, {"catalog", "catalogs"},
+		} {
+			m, _ := root[c.key].(map[string]any)
+			for _, v := range m {
+				if t, ok := v.(map[string]any)["type"].(string); ok {
+					u.add(c.def, t)
+				}
+			}
+		}
+		if tel, ok := root["telemetry"].(map[string]any); ok {
+			m, _ := tel["exporters"].(map[string]any)
+			for _, v := range m {
+				if t, ok := v.(map[string]any)["type"].(string); ok {
+					u.add("exporter", t)
+				}
+			}
+		}
+	}
+	return u
+}
+
+// maxValidators bounds the compiled schemas a registry keeps.
+const maxValidators = 16
+
+// compiledFor returns the schema that validates documents using the types
+// in used: the base schema, every registered type's name (so that an
+// unknown type is reported with the full list), and the fragments of the
+// used types only. Compiling the fragments of every type took most of
+// sluice's start-up; a configuration compiles only what it uses, once per
+// set of types until the next registration.
+func (r *Registry) compiledFor(used usedTypes) (*validator, error) {
+	key := used.key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.validator != nil && bytes.Equal(r.validatorSource, src) {
-		return r.validator, nil
+	if v, ok := r.validators[key]; ok {
+		return v, nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
+	doc, err := r.composeSchema(used)
 	if err != nil {
-		return nil, fmt.Errorf("engine: composed schema: %w", err)
+		return nil, err
 	}
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource(schemaBase+"engine.json", doc); err != nil {
@@ -147,6 +220,17 @@ func (r *Registry) compiled() (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: composed schema does not compile: %w", err)
 	}
-	r.validator, r.validatorSource = sch, src
-	return sch, nil
+	if r.validators == nil || len(r.validators) >= maxValidators {
+		r.validators = map[string]*validator{}
+	}
+	v := &validator{schema: sch, doc: doc}
+	r.validators[key] = v
+	return v, nil
+}
+
+// validator is a compiled schema and the document it was compiled from,
+// whose parts name the keys a misspelt one may have meant.
+type validator struct {
+	schema *jsonschema.Schema
+	doc    map[string]any
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +15,7 @@ var printer = message.NewPrinter(language.English)
 
 // schemaErrors turns a validation failure into one ConfigError per leaf
 // problem, phrased for someone editing YAML rather than JSON Schema.
-func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
+func (v *validator) schemaErrors(d *document, verr error) ConfigErrors {
 	ve, ok := verr.(*jsonschema.ValidationError)
 	if !ok {
 		return ConfigErrors{{Pos: Position{File: d.file}, Msg: verr.Error()}}
@@ -40,7 +39,7 @@ func (r *Registry) schemaErrors(d *document, verr error) ConfigErrors {
 		switch k := e.ErrorKind.(type) {
 		case *kind.AdditionalProperties:
 			if resources == nil {
-				resources = r.schemaResources()
+				resources = schemaResources(v.doc)
 			}
 			allowed := allowedProperties(resources, e.SchemaURL)
 			for _, p := range k.Properties {
@@ -127,15 +126,7 @@ func display(v any) string {
 }
 
 // schemaResources indexes the composed schema's resources by $id.
-func (r *Registry) schemaResources() map[string]any {
-	src, err := r.Schema()
-	if err != nil {
-		return map[string]any{}
-	}
-	var root any
-	if json.Unmarshal(src, &root) != nil {
-		return map[string]any{}
-	}
+func schemaResources(root map[string]any) map[string]any {
 	out := map[string]any{}
 	var walk func(v any)
 	walk = func(v any) {
@@ -153,7 +144,7 @@ func (r *Registry) schemaResources() map[string]any {
 			}
 		}
 	}
-	walk(root)
+	walk(any(root))
 	return out
 }
 
