@@ -50,6 +50,16 @@ type conn struct {
 	raw      syscall.RawConn // for non-blocking writes on the Executor
 	closed   bool            // socket closed (executor)
 	onClosed func()
+
+	// try is tryWrite's scratch, owned by the Executor: the callback that
+	// raw.Write runs and what it reads and returns, made once per
+	// connection rather than once per write.
+	try struct {
+		p   []byte
+		n   int
+		err error
+		fn  func(fd uintptr) bool
+	}
 }
 
 func newConn(log *slog.Logger) *conn {
@@ -223,16 +233,21 @@ func (c *conn) tryWrite(p []byte) (int, error) {
 		}
 		c.raw = raw
 	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), p)
-			if werr != syscall.EINTR {
-				return true
+	t := &c.try
+	if t.fn == nil {
+		t.fn = func(fd uintptr) bool {
+			for {
+				t.n, t.err = syscall.Write(int(fd), t.p)
+				if t.err != syscall.EINTR {
+					return true
+				}
 			}
 		}
-	})
+	}
+	t.p, t.n, t.err = p, 0, nil
+	err := c.raw.Write(t.fn)
+	n, werr := t.n, t.err
+	t.p, t.err = nil, nil
 	switch {
 	case err != nil:
 		return 0, err
