@@ -173,14 +173,13 @@ func (i *itemFetch) respond() {
 		x.answer(204, etag)
 		return
 	}
-	h := statusHeaders(200, httpspec.Header{Name: "content-length", Value: strconv.Itoa(rec.size)})
-	for _, kh := range rec.ex.Headers {
-		if kh.Name == "content-type" && validFieldValue(kh.Value) {
-			h = append(h, httpspec.Header{Name: "content-type", Value: string(kh.Value)})
-			break
-		}
+	length := httpspec.Header{Name: "content-length", Value: strconv.Itoa(rec.size)}
+	var h httpspec.Headers
+	if ct, ok := recordContentType(rec.ex.Headers); ok {
+		h = statusHeaders(200, length, httpspec.Header{Name: "content-type", Value: ct}, etag)
+	} else {
+		h = statusHeaders(200, length, etag)
 	}
-	h = append(h, etag)
 	x.resp.begin(h)
 	for _, b := range rec.frames {
 		x.resp.write(b)
