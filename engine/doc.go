@@ -48,7 +48,8 @@
 //     task given to Stream.Execute. Goroutines of a binding (socket readers,
 //     dialers, Kafka callbacks) never touch a stream directly; they hand work
 //     over with Stream.Execute, which runs it at once when the Executor is
-//     idle and queues it otherwise.
+//     idle and queues it otherwise, or, for one frame to send, with
+//     Stream.SendOnExecutor, which does the same without a function value.
 //  3. Receive never blocks: no network or Kafka I/O, no waiting on a channel
 //     another stream fills, no lock held across a frame send. A component
 //     that holds a lock of its own (a shared cache) must release it before

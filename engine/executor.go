@@ -32,11 +32,13 @@ type Executor struct {
 	slot item
 }
 
-// item is one unit of work: a frame for an endpoint, or a task.
+// item is one unit of work: a frame for an endpoint to receive or, with
+// send, to send; or a task.
 type item struct {
 	to    *Stream
 	frame Frame
 	task  func()
+	send  bool
 }
 
 // NewExecutor returns an idle Executor.
@@ -106,8 +108,12 @@ func (e *Executor) run(it *item) {
 			e.recovered(it, r)
 		}
 	}()
-	if it.task != nil {
+	if it.task != nil || it.send {
 		if it.to != nil && it.to.failed {
+			return
+		}
+		if it.send {
+			it.to.Send(it.frame)
 			return
 		}
 		it.task()

@@ -112,6 +112,11 @@ func (s *Stream) Execute(fn func()) { s.exec.submit(item{to: s, task: fn}) }
 // Go is Execute without ever running fn on the caller's goroutine.
 func (s *Stream) Go(fn func()) { s.exec.post(item{to: s, task: fn}) }
 
+// SendOnExecutor sends f from this endpoint on its Executor, as
+// Execute(func() { s.Send(f) }) would, without making a function value per
+// frame: a socket reader hands each read over this way.
+func (s *Stream) SendOnExecutor(f Frame) { s.exec.submit(item{to: s, frame: f, send: true}) }
+
 // Begin opens the outbound direction with an extension. The origin's Begin
 // is sent by Open; a target calls Begin to open the reply.
 func (s *Stream) Begin(ext any) { s.Send(Frame{Type: BeginFrame, Ext: ext}) }

@@ -99,8 +99,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Frames submitted from many goroutines reach the receiver one at a time,
-// and each sender's frames in order.
+// Frames submitted from many goroutines, through Execute or
+// SendOnExecutor, reach the receiver one at a time, and each sender's
+// frames in order.
 func TestSerialInOrderDelivery(t *testing.T) {
 	e, p, _ := probeEngine(t, false)
 	var inFlight, maxInFlight atomic.Int32
@@ -144,7 +145,12 @@ func TestSerialInOrderDelivery(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				payload := []byte{byte(g), byte(i >> 8), byte(i)}
-				s.Execute(func() { s.Data(engine.FlagsComplete, payload, nil) })
+				if g%2 == 0 {
+					s.Execute(func() { s.Data(engine.FlagsComplete, payload, nil) })
+				} else {
+					// a socket reader's way: no function value per frame
+					s.SendOnExecutor(engine.Frame{Type: engine.DataFrame, Flags: engine.FlagsComplete, Payload: payload})
+				}
 			}
 		}()
 	}
@@ -219,8 +225,15 @@ func TestPanicContainedToStream(t *testing.T) {
 	}
 }
 
-// Sending beyond the window is a contract violation contained like a panic.
+// Sending beyond the window is a contract violation contained like a panic,
+// whether the frame is sent in a task or with SendOnExecutor.
 func TestDataBeyondWindowFailsStream(t *testing.T) {
+	for _, way := range []string{"Execute", "SendOnExecutor"} {
+		t.Run(way, func(t *testing.T) { dataBeyondWindow(t, way) })
+	}
+}
+
+func dataBeyondWindow(t *testing.T, way string) {
 	e, p, _ := probeEngine(t, false)
 	got := make(chan engine.FrameType, 8)
 	p.accept = func(s *engine.Stream, _ *engine.Frame) (engine.Receiver, error) {
@@ -234,7 +247,11 @@ func TestDataBeyondWindowFailsStream(t *testing.T) {
 	rec := &recorder{}
 	s, _ := open(t, e, "p", rec)
 	<-got // begin
-	s.Execute(func() { s.Data(engine.FlagsComplete, []byte("12345"), nil) })
+	if way == "Execute" {
+		s.Execute(func() { s.Data(engine.FlagsComplete, []byte("12345"), nil) })
+	} else {
+		s.SendOnExecutor(engine.Frame{Type: engine.DataFrame, Flags: engine.FlagsComplete, Payload: []byte("12345")})
+	}
 	if f := <-got; f != engine.AbortFrame {
 		t.Fatalf("peer got %v, want abort", f)
 	}

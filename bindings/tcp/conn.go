@@ -137,7 +137,7 @@ func (c *conn) readLoop() {
 				// append to nil allocates without zeroing what it copies
 				data = append([]byte(nil), buf[:n]...)
 			}
-			c.s.Execute(func() { c.s.Data(flags, data, nil) })
+			c.s.SendOnExecutor(engine.Frame{Type: engine.DataFrame, Flags: flags, Payload: data})
 			switch {
 			case n == size && size < maxReadBuffer:
 				size, small = 2*size, 0
