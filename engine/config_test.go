@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,18 +176,18 @@ func TestUnsetEnvIsAWarning(t *testing.T) {
 	}
 }
 
-// Telemetry metrics and attributes pass the schema, for Zilla's sake, and
-// are reported as not applied rather than silently dropped.
-func TestTelemetryIsAWarning(t *testing.T) {
-	yaml := "name: test\ntelemetry:\n  metrics: [stream.*]\nbindings:\n  e:\n    type: echo\n    kind: server\n" +
-		"    telemetry:\n      attributes: { service: e }\n"
+// Telemetry attributes, and metric names no binding records, pass the
+// schema for Zilla's sake and are reported rather than silently dropped.
+func TestTelemetryWarnings(t *testing.T) {
+	yaml := "name: test\ntelemetry:\n  metrics: [stream.opens.sent, http.duration]\nbindings:\n  e:\n    type: echo\n    kind: server\n" +
+		"    telemetry:\n      metrics: [stream.*]\n      attributes: { service: e }\n"
 	cfg, err := testRegistry().Parse("zilla.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		"zilla.yaml:3: telemetry.metrics: accepted but not applied",
-		"zilla.yaml:9: bindings.e.telemetry.attributes: accepted but not applied",
+		`zilla.yaml:3: telemetry.metrics[1]: "http.duration" is not recorded by this build`,
+		"zilla.yaml:10: bindings.e.telemetry.attributes: accepted but not applied",
 	}
 	if len(cfg.Warnings) != len(want) {
 		t.Fatalf("warnings %q", cfg.Warnings)
@@ -195,6 +196,55 @@ func TestTelemetryIsAWarning(t *testing.T) {
 		if !strings.Contains(cfg.Warnings[i], w) {
 			t.Errorf("warning %q, want %q", cfg.Warnings[i], w)
 		}
+	}
+}
+
+// A namespace that lists telemetry.metrics selects, with each binding's
+// patterns, what the binding records, as in Zilla; one that lists none
+// records everything; a pattern that does not compile is an error.
+func TestMetricSelection(t *testing.T) {
+	registered := func(yaml string) (map[string][]string, error) {
+		cfg, err := testRegistry().Parse("zilla.yaml", []byte(yaml))
+		if err != nil {
+			return nil, err
+		}
+		e, err := engine.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer e.Close()
+		out := map[string][]string{}
+		for _, m := range e.Metrics().Each() {
+			out[m.Binding] = append(out[m.Binding], m.Name)
+		}
+		return out, nil
+	}
+	bindings := "bindings:\n  a:\n    type: echo\n    kind: server\n    telemetry:\n      metrics: [\"stream.opens.*\"]\n" +
+		"  b:\n    type: echo\n    kind: server\n"
+
+	got, err := registered("name: test\ntelemetry:\n  metrics: [stream.opens.sent, stream.opens.received, stream.data.sent]\n" + bindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"stream.opens.received", "stream.opens.sent"}; !slices.Equal(got["test:a"], want) {
+		t.Errorf("a records %v, want %v", got["test:a"], want)
+	}
+	if len(got["test:b"]) != 0 {
+		t.Errorf("b, with no patterns, records %v", got["test:b"])
+	}
+
+	got, err = registered("name: test\n" + bindings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got["test:a"]) != 10 || len(got["test:b"]) != 10 {
+		t.Errorf("with nothing listed, a records %v and b %v; want the whole stream group", got["test:a"], got["test:b"])
+	}
+
+	_, err = registered("name: test\ntelemetry:\n  metrics: [stream.opens.sent]\n" +
+		"bindings:\n  a:\n    type: echo\n    kind: server\n    telemetry:\n      metrics: [\"stream.(\"]\n")
+	if err == nil || !strings.Contains(err.Error(), `zilla.yaml:9: bindings.a.telemetry.metrics[0]: invalid pattern "stream.("`) {
+		t.Errorf("error %v", err)
 	}
 }
 

@@ -104,11 +104,11 @@ func New(cfg *Config, opts ...Option) (*Engine, error) {
 	for _, rt := range e.startOrder() {
 		errs = append(errs, e.buildBinding(rt)...)
 	}
+	errs = append(errs, e.registerMetrics()...)
 	if len(errs) > 0 {
 		e.closeBindings()
 		return nil, errs.sorted()
 	}
-	e.registerMetrics()
 	return e, nil
 }
 

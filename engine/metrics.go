@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"sync"
 )
@@ -89,26 +91,87 @@ func (m *Metrics) Value(name, binding string) (int64, bool) {
 	return src.read(), true
 }
 
-// registerMetrics registers Zilla's stream metric group for every binding,
-// counted by direction ("sent" is what the binding's endpoints send,
-// "received" what is delivered to them), and the engine-wide count of open
-// streams.
-func (e *Engine) registerMetrics() {
-	for _, rt := range e.order {
-		s := &rt.stats
-		m := e.metrics
-		m.RegisterCounter("stream.opens.sent", rt.qname, s.opensSent.Load)
-		m.RegisterCounter("stream.opens.received", rt.qname, s.opensReceived.Load)
-		m.RegisterCounter("stream.closes.sent", rt.qname, s.closesSent.Load)
-		m.RegisterCounter("stream.closes.received", rt.qname, s.closesReceived.Load)
-		m.RegisterCounter("stream.errors.sent", rt.qname, s.errorsSent.Load)
-		m.RegisterCounter("stream.errors.received", rt.qname, s.errorsReceived.Load)
-		m.RegisterCounter("stream.data.sent", rt.qname, s.dataSent.Load)
-		m.RegisterCounter("stream.data.received", rt.qname, s.dataReceived.Load)
-		m.Register("stream.active.sent", rt.qname, s.activeSent.Load)
-		m.Register("stream.active.received", rt.qname, s.activeReceived.Load)
+// registerMetrics registers Zilla's stream metric group for the bindings
+// that select it, counted by direction ("sent" is what the binding's
+// endpoints send, "received" what is delivered to them), and the
+// engine-wide count of open streams.
+//
+// Selection is Zilla's when a namespace lists telemetry.metrics: a
+// binding records the listed names that one of its own telemetry.metrics
+// patterns (regular expressions, matched whole) matches, and nothing
+// without patterns. A namespace that lists none records every stream
+// metric of every binding, sluice's default. A pattern that does not
+// compile is a configuration error.
+func (e *Engine) registerMetrics() ConfigErrors {
+	var errs ConfigErrors
+	m := e.metrics
+	for _, ns := range e.cfg.Namespaces {
+		for _, b := range ns.Bindings {
+			rt := e.bindings[b.QName()]
+			if rt == nil {
+				continue
+			}
+			selected, bErrs := selectedMetrics(ns.Telemetry.Metrics, b)
+			errs = append(errs, bErrs...)
+			s := &rt.stats
+			for _, c := range []struct {
+				name    string
+				read    func() int64
+				counter bool
+			}{
+				{"stream.opens.sent", s.opensSent.Load, true},
+				{"stream.opens.received", s.opensReceived.Load, true},
+				{"stream.closes.sent", s.closesSent.Load, true},
+				{"stream.closes.received", s.closesReceived.Load, true},
+				{"stream.errors.sent", s.errorsSent.Load, true},
+				{"stream.errors.received", s.errorsReceived.Load, true},
+				{"stream.data.sent", s.dataSent.Load, true},
+				{"stream.data.received", s.dataReceived.Load, true},
+				{"stream.active.sent", s.activeSent.Load, false},
+				{"stream.active.received", s.activeReceived.Load, false},
+			} {
+				if !selected(c.name) {
+					continue
+				}
+				if c.counter {
+					m.RegisterCounter(c.name, rt.qname, c.read)
+				} else {
+					m.Register(c.name, rt.qname, c.read)
+				}
+			}
+		}
 	}
-	e.metrics.Register("stream.active", "", func() int64 { return int64(e.streams.count()) })
+	m.Register("stream.active", "", func() int64 { return int64(e.streams.count()) })
+	return errs
+}
+
+// selectedMetrics returns whether binding b records a metric, from its
+// namespace's telemetry.metrics and its own patterns.
+func selectedMetrics(listed []string, b *BindingConfig) (func(string) bool, ConfigErrors) {
+	if len(listed) == 0 {
+		return func(string) bool { return true }, nil
+	}
+	var errs ConfigErrors
+	var patterns []*regexp.Regexp
+	for i, p := range b.Telemetry.Metrics {
+		re, err := regexp.Compile("^(?:" + p + ")$")
+		if err != nil {
+			errs = append(errs, b.Errorf(fmt.Sprintf("telemetry.metrics[%d]", i), "invalid pattern %q: %v", p, err))
+			continue
+		}
+		patterns = append(patterns, re)
+	}
+	return func(name string) bool {
+		if !slices.Contains(listed, name) {
+			return false
+		}
+		for _, re := range patterns {
+			if re.MatchString(name) {
+				return true
+			}
+		}
+		return false
+	}, errs
 }
 
 func defaultLogger() *slog.Logger { return slog.Default() }

@@ -1,24 +1,45 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
-// telemetryWarnings notes the telemetry metrics and attributes a document
-// names: they pass the schema, for configurations written for Zilla, but
-// sluice neither selects metrics by them nor labels them with them; its
-// exporters serve the fixed set it keeps, and the user should hear so
-// rather than look for series that never come.
+// streamMetrics are the names of Zilla's stream metric group, which the
+// engine records for each binding that selects them.
+var streamMetrics = []string{
+	"stream.opens.sent", "stream.opens.received",
+	"stream.closes.sent", "stream.closes.received",
+	"stream.errors.sent", "stream.errors.received",
+	"stream.data.sent", "stream.data.received",
+	"stream.active.sent", "stream.active.received",
+}
+
+// telemetryWarnings notes what of a document's telemetry passes the schema,
+// for configurations written for Zilla, but does nothing here: metric
+// names outside the stream group, which no binding records yet, and
+// attributes, which label nothing. The user should hear so rather than
+// look for series that never come.
 func telemetryWarnings(d *document) []string {
 	root, _ := d.root.(map[string]any)
 	var out []string
-	note := func(tokens ...string) {
-		if v, ok := lookup(root, tokens...); ok && v != nil {
-			out = append(out, fmt.Sprintf("%s: accepted but not applied: sluice keeps a fixed set of metrics, and its exporters serve all of them", d.keyPosition(tokens)))
+	if listed, ok := lookup(root, "telemetry", "metrics"); ok {
+		items, _ := listed.([]any)
+		for i, v := range items {
+			if name, ok := v.(string); ok && !slices.Contains(streamMetrics, name) {
+				tokens := []string{"telemetry", "metrics", fmt.Sprint(i)}
+				out = append(out, fmt.Sprintf("%s: %q is not recorded by this build: only the stream group (stream.*) is",
+					d.position(tokens), name))
+			}
 		}
 	}
-	note("telemetry", "metrics")
+	note := func(tokens ...string) {
+		if v, ok := lookup(root, tokens...); ok && v != nil {
+			out = append(out, fmt.Sprintf("%s: accepted but not applied: metrics carry only the namespace and binding labels", d.keyPosition(tokens)))
+		}
+	}
 	note("telemetry", "attributes")
 	for _, name := range d.orderedKeys(root, "bindings") {
-		note("bindings", name, "telemetry", "metrics")
 		note("bindings", name, "telemetry", "attributes")
 	}
 	return out

@@ -39,8 +39,12 @@
 //	kafka_cache_bytes     a cache_server's record log, in bytes
 //	kafka_cache_entries   a cache_server's records held
 //
-// Zilla's telemetry.metrics selection and telemetry.attributes labels are
-// not applied (the loader warns that they are not).
+// Which bindings record which stream metrics follows Zilla: a namespace's
+// telemetry.metrics lists the names, and a binding's telemetry.metrics
+// patterns pick from them; a namespace that lists none has every binding
+// record the whole group. telemetry.attributes add no labels, and names
+// outside the stream group (http.duration, say) are recorded by nothing
+// yet; the loader warns of both.
 //
 // The exporter writes the text exposition format (version 0.0.4, which
 // every Prometheus scraper accepts) itself: client_golang, measured in
