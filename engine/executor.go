@@ -108,18 +108,16 @@ func (e *Executor) run(it *item) {
 			e.recovered(it, r)
 		}
 	}()
-	if it.task != nil || it.send {
-		if it.to != nil && it.to.failed {
-			return
-		}
-		if it.send {
-			it.to.Send(it.frame)
-			return
-		}
+	switch {
+	case (it.task != nil || it.send) && it.to != nil && it.to.failed:
+		// the stream failed after this was queued
+	case it.send:
+		it.to.Send(it.frame)
+	case it.task != nil:
 		it.task()
-		return
+	default:
+		it.to.deliver(&it.frame)
 	}
-	it.to.deliver(&it.frame)
 }
 
 func (e *Executor) recovered(it *item, r any) {

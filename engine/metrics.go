@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Metrics holds the engine's named values: per-binding stream counters
@@ -91,6 +92,34 @@ func (m *Metrics) Value(name, binding string) (int64, bool) {
 	return src.read(), true
 }
 
+// streamMetric is one metric of Zilla's stream group: its name, whether it
+// is a counter (else a gauge), and the binding statistic it reads.
+type streamMetric struct {
+	name    string
+	counter bool
+	stat    func(*bindingStats) *atomic.Int64
+}
+
+// streamMetrics is Zilla's stream group, which the engine records for each
+// binding that selects it.
+var streamMetrics = []streamMetric{
+	{"stream.opens.sent", true, func(s *bindingStats) *atomic.Int64 { return &s.opensSent }},
+	{"stream.opens.received", true, func(s *bindingStats) *atomic.Int64 { return &s.opensReceived }},
+	{"stream.closes.sent", true, func(s *bindingStats) *atomic.Int64 { return &s.closesSent }},
+	{"stream.closes.received", true, func(s *bindingStats) *atomic.Int64 { return &s.closesReceived }},
+	{"stream.errors.sent", true, func(s *bindingStats) *atomic.Int64 { return &s.errorsSent }},
+	{"stream.errors.received", true, func(s *bindingStats) *atomic.Int64 { return &s.errorsReceived }},
+	{"stream.data.sent", true, func(s *bindingStats) *atomic.Int64 { return &s.dataSent }},
+	{"stream.data.received", true, func(s *bindingStats) *atomic.Int64 { return &s.dataReceived }},
+	{"stream.active.sent", false, func(s *bindingStats) *atomic.Int64 { return &s.activeSent }},
+	{"stream.active.received", false, func(s *bindingStats) *atomic.Int64 { return &s.activeReceived }},
+}
+
+// isStreamMetric reports whether name is in the stream group.
+func isStreamMetric(name string) bool {
+	return slices.ContainsFunc(streamMetrics, func(sm streamMetric) bool { return sm.name == name })
+}
+
 // registerMetrics registers Zilla's stream metric group for the bindings
 // that select it, counted by direction ("sent" is what the binding's
 // endpoints send, "received" what is delivered to them), and the
@@ -107,36 +136,18 @@ func (e *Engine) registerMetrics() ConfigErrors {
 	m := e.metrics
 	for _, ns := range e.cfg.Namespaces {
 		for _, b := range ns.Bindings {
-			rt := e.bindings[b.QName()]
-			if rt == nil {
-				continue
-			}
 			selected, bErrs := selectedMetrics(ns.Telemetry.Metrics, b)
 			errs = append(errs, bErrs...)
-			s := &rt.stats
-			for _, c := range []struct {
-				name    string
-				read    func() int64
-				counter bool
-			}{
-				{"stream.opens.sent", s.opensSent.Load, true},
-				{"stream.opens.received", s.opensReceived.Load, true},
-				{"stream.closes.sent", s.closesSent.Load, true},
-				{"stream.closes.received", s.closesReceived.Load, true},
-				{"stream.errors.sent", s.errorsSent.Load, true},
-				{"stream.errors.received", s.errorsReceived.Load, true},
-				{"stream.data.sent", s.dataSent.Load, true},
-				{"stream.data.received", s.dataReceived.Load, true},
-				{"stream.active.sent", s.activeSent.Load, false},
-				{"stream.active.received", s.activeReceived.Load, false},
-			} {
-				if !selected(c.name) {
+			rt := e.bindings[b.QName()]
+			for _, sm := range streamMetrics {
+				if !selected(sm.name) {
 					continue
 				}
-				if c.counter {
-					m.RegisterCounter(c.name, rt.qname, c.read)
+				read := sm.stat(&rt.stats).Load
+				if sm.counter {
+					m.RegisterCounter(sm.name, rt.qname, read)
 				} else {
-					m.Register(c.name, rt.qname, c.read)
+					m.Register(sm.name, rt.qname, read)
 				}
 			}
 		}

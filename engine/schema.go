@@ -169,22 +169,18 @@ func (u usedTypes) key() string {
 func typesOf(docs []*document) usedTypes {
 	u := usedTypes{}
 	for _, d := range docs {
-		root, _ := d.root.(map[string]any)
-		for _, c := range []struct{ def, key string }{
-			{"binding", "bindings"}, {"guard", "guards"}, {"vault", "vaults"}, {"catalog", "catalogs"},
+		for _, c := range []struct {
+			def  string
+			path []string
+		}{
+			{"binding", []string{"bindings"}}, {"guard", []string{"guards"}}, {"vault", []string{"vaults"}},
+			{"catalog", []string{"catalogs"}}, {"exporter", []string{"telemetry", "exporters"}},
 		} {
-			m, _ := root[c.key].(map[string]any)
+			components, _ := lookup(d.root, c.path...)
+			m, _ := components.(map[string]any)
 			for _, v := range m {
 				if t, ok := v.(map[string]any)["type"].(string); ok {
 					u.add(c.def, t)
-				}
-			}
-		}
-		if tel, ok := root["telemetry"].(map[string]any); ok {
-			m, _ := tel["exporters"].(map[string]any)
-			for _, v := range m {
-				if t, ok := v.(map[string]any)["type"].(string); ok {
-					u.add("exporter", t)
 				}
 			}
 		}

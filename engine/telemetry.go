@@ -1,19 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"slices"
-)
-
-// streamMetrics are the names of Zilla's stream metric group, which the
-// engine records for each binding that selects them.
-var streamMetrics = []string{
-	"stream.opens.sent", "stream.opens.received",
-	"stream.closes.sent", "stream.closes.received",
-	"stream.errors.sent", "stream.errors.received",
-	"stream.data.sent", "stream.data.received",
-	"stream.active.sent", "stream.active.received",
-}
+import "fmt"
 
 // telemetryWarnings notes what of a document's telemetry passes the schema,
 // for configurations written for Zilla, but does nothing here: metric
@@ -26,7 +13,7 @@ func telemetryWarnings(d *document) []string {
 	if listed, ok := lookup(root, "telemetry", "metrics"); ok {
 		items, _ := listed.([]any)
 		for i, v := range items {
-			if name, ok := v.(string); ok && !slices.Contains(streamMetrics, name) {
+			if name, ok := v.(string); ok && !isStreamMetric(name) {
 				tokens := []string{"telemetry", "metrics", fmt.Sprint(i)}
 				out = append(out, fmt.Sprintf("%s: %q is not recorded by this build: only the stream group (stream.*) is",
 					d.position(tokens), name))

@@ -28,14 +28,14 @@ func TestRecordContentType(t *testing.T) {
 		t.Errorf("a known content type allocates %.1f times", allocs)
 	}
 	// The table stays bounded, and values beyond it are still right.
-	in := interned{max: 4, m: map[string]string{}}
+	in := interned{max: 4}
 	for i := range 10 {
 		v := fmt.Sprintf("type/%d", i)
 		if got := in.of([]byte(v)); got != v {
 			t.Fatalf("of(%q) = %q", v, got)
 		}
 	}
-	if len(in.m) != 4 {
-		t.Errorf("table holds %d values, bound 4", len(in.m))
+	if in.size() != 4 {
+		t.Errorf("table holds %d values, bound 4", in.size())
 	}
 }

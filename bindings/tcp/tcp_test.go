@@ -144,16 +144,22 @@ bindings:
     type: echo
     kind: server
 `)
-	c, err := net.Dial("tcp", enginetest.Addr(t, e, "test:net0"))
+	expectRefused(t, enginetest.Addr(t, e, "test:net0"), "connection with no route stayed open")
+}
+
+// expectRefused connects to addr, sends a few bytes and fails the test
+// unless the server closes the connection without answering.
+func expectRefused(t *testing.T, addr, failure string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		return // reset before the handshake completed: closed, as required
+		return // reset before the handshake completed: refused, as required
 	}
 	defer c.Close()
+	c.Write([]byte("kept out"))
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(make([]byte, 1)); err == nil {
-		t.Fatal("connection with no route stayed open")
-	} else if strings.Contains(err.Error(), "timeout") {
-		t.Fatal("connection with no route stayed open")
+	if n, err := c.Read(make([]byte, 16)); err == nil || strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("%s: read %d bytes, %v", failure, n, err)
 	}
 }
 
@@ -185,16 +191,7 @@ bindings:
 		t.Fatalf("echo %q through a guard requiring no roles", got)
 	}
 	shut := enginetest.Start(t, config("[admin]"))
-	c, err := net.Dial("tcp", enginetest.Addr(t, shut, "test:net0"))
-	if err != nil {
-		return // reset before the handshake completed: refused, as required
-	}
-	defer c.Close()
-	c.Write([]byte("kept out"))
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, err := c.Read(make([]byte, 16)); err == nil || strings.Contains(err.Error(), "timeout") {
-		t.Fatalf("a route requiring a role was taken: read %d bytes, %v", n, err)
-	}
+	expectRefused(t, enginetest.Addr(t, shut, "test:net0"), "a route requiring a role was taken")
 }
 
 // Routes pick the exit by the port the connection arrived on and the
